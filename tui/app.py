@@ -1,0 +1,94 @@
+"""The Textual application and the factory that tests and the CLI use to build it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .commands import ScreenCommands
+from .registry import find_screen
+from .screens.home import HomeScreen
+
+# Set by `microgpt-tui bench startup`: the app writes the moment of its first frame, then exits.
+STARTUP_PROBE_ENV = "MICROGPT_TUI_STARTUP_PROBE"
+
+
+class MicroGPTApp(App[None]):
+    """Home screen plus one lazily imported screen per interview question."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "microgpt-tui"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+    # Home is the first screen (as a mode, so its own .tcss loads before its first layout), and
+    # the Ready event marks home's first frame.
+    MODES = {"home": HomeScreen}
+    DEFAULT_MODE = "home"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        data_path: str | os.PathLike[str] | None = None,
+        size: tuple[int, int] | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.seed = seed
+        self.data_path = Path(data_path) if data_path is not None else None
+        self.preferred_size = size  # tests pass it to run_test(size=...)
+        if theme:
+            self.theme = theme
+
+    def on_ready(self) -> None:
+        probe = os.environ.get(STARTUP_PROBE_ENV)
+        if probe:
+            Path(probe).write_text(repr(time.time()))
+            self.exit()
+
+    def make_screen(self, screen_id: str) -> Screen:
+        """Import and build a question screen, or its placeholder when it has not landed."""
+        _, spec = find_screen(screen_id)
+        if spec.module is None:
+            from .screens.placeholder import PlaceholderScreen
+
+            return PlaceholderScreen(screen_id)
+        module_name, class_name = spec.module.split(":")
+        screen_class = getattr(importlib.import_module(module_name), class_name)
+        return screen_class()
+
+    def open_screen(self, screen_id: str) -> None:
+        """Show a question screen above home; a screen keeps its state (and work) between visits."""
+        if not self.is_screen_installed(screen_id):
+            self.install_screen(self.make_screen(screen_id), screen_id)
+        if self.screen is self.get_screen(screen_id):
+            return
+        self.go_home()
+        self.push_screen(screen_id)
+
+    def go_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def go_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+
+def make_app(
+    seed: int = 0,
+    data_path: str | os.PathLike[str] | None = None,
+    size: tuple[int, int] = (80, 24),
+    theme: str | None = None,
+) -> MicroGPTApp:
+    """The app as tests build it: a fixed seed, an explicit data path, a terminal size."""
+    return MicroGPTApp(seed=seed, data_path=data_path, size=size, theme=theme)

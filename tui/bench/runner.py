@@ -1,0 +1,126 @@
+"""Benchmarks measured side by side with a named peer, in one run, reported as medians and ratios.
+
+A benchmark alternates ours and the peer round by round (so drift in machine load hits both),
+takes the median of each, and states the speed-up ours has over the peer against the issue's
+goal. Throughputs (higher is better) and times (lower is better) are both supported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Ours must be at least `min_speedup` times better than the peer; `text` says it in words."""
+
+    min_speedup: float
+    text: str
+
+
+@dataclass
+class Comparison:
+    label: str
+    ours: str
+    peer: str
+    unit: str  # "s" for times; anything else ("darts/s") is a throughput
+    goal: Goal | None
+    ours_samples: list[float] = field(default_factory=list)
+    peer_samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.unit != "s"
+
+    @property
+    def ours_median(self) -> float:
+        return statistics.median(self.ours_samples)
+
+    @property
+    def peer_median(self) -> float:
+        return statistics.median(self.peer_samples)
+
+    @property
+    def speedup(self) -> float:
+        """How many times better ours is than the peer (>1 = ours wins)."""
+        if self.higher_is_better:
+            return self.ours_median / self.peer_median
+        return self.peer_median / self.ours_median
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.goal is None else self.speedup >= self.goal.min_speedup
+
+    def record(self, bench: str) -> dict:
+        return {
+            "bench": bench,
+            "label": self.label,
+            "ours": self.ours,
+            "peer": self.peer,
+            "unit": self.unit,
+            "rounds": len(self.ours_samples),
+            "ours_median": self.ours_median,
+            "peer_median": self.peer_median,
+            "speedup": self.speedup,
+            "goal": None if self.goal is None else self.goal.text,
+            "goal_min_speedup": None if self.goal is None else self.goal.min_speedup,
+            "met": self.met,
+            "note": self.note,
+        }
+
+
+def side_by_side(
+    comparison: Comparison,
+    ours: Callable[[], float],
+    peer: Callable[[], float],
+    rounds: int,
+    warmup: int = 1,
+) -> Comparison:
+    """Alternate ours and the peer; each call returns one sample (seconds or a throughput)."""
+    for _ in range(warmup):
+        ours()
+        peer()
+    for index in range(rounds):
+        # Swap who goes first each round so neither always runs on a warmer cache.
+        first, second = (ours, peer) if index % 2 == 0 else (peer, ours)
+        a, b = first(), second()
+        ours_sample, peer_sample = (a, b) if index % 2 == 0 else (b, a)
+        comparison.ours_samples.append(ours_sample)
+        comparison.peer_samples.append(peer_sample)
+    return comparison
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    description: str
+    default_rounds: int
+    run: Callable[[int], list[Comparison]]  # rounds -> comparisons
+
+
+# name -> module holding BENCHMARK. Later features add their rows here.
+REGISTRY: dict[str, str] = {
+    "startup": "microgpt_tui.tui.bench.startup",
+}
+
+
+def load(name: str) -> Benchmark:
+    return importlib.import_module(REGISTRY[name]).BENCHMARK
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "s":
+        if value < 1e-3:
+            return f"{value * 1e6:.1f} µs"
+        if value < 1:
+            return f"{value * 1e3:.1f} ms"
+        return f"{value:.2f} s"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M{unit}"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f} k{unit}"
+    return f"{value:.1f} {unit}"

@@ -1,0 +1,116 @@
+"""`microgpt-tui`: no command opens the app; a command runs one feature headless.
+
+Subcommands live one per module and are imported only when chosen, so `--help` and the app's
+start stay fast. Each module provides HELP, add_arguments(parser) and run(args, out) -> int.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from .output import CLIError, Output
+
+PROG = "microgpt-tui"
+
+# name -> (module, one-line help). Later features add their rows here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("microgpt_tui.tui.cli.data_cmd", "show where the names dataset comes from"),
+    "bench": ("microgpt_tui.tui.cli.bench_cmd", "run benchmarks side by side with their peers"),
+}
+
+
+def package_version() -> str:
+    try:
+        return version("microgpt-tui")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CLIError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser(command: str | None = None) -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="Six classic systems/ML interview questions you can run, step through and "
+        "measure. With no command, opens the terminal app.",
+        epilog=f"'{PROG} COMMAND --help' shows a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for the app (default 0)")
+    parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
+    parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if command is not None and name != command:
+            sub.add_parser(name, help=help_text, add_help=False)
+            continue
+        module = importlib.import_module(module_name)
+        command_parser = sub.add_parser(name, help=help_text, description=module.HELP)
+        command_parser.add_argument(
+            "--json", action="store_true", help="print one JSON object per line"
+        )
+        module.add_arguments(command_parser)
+    return parser
+
+
+def _chosen_command(argv: list[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+    return None
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from ..app import MicroGPTApp
+
+    if args.data is not None:
+        from ...engine.data import DatasetError, read_names_file
+
+        try:
+            read_names_file(args.data)
+        except DatasetError as error:
+            raise CLIError(str(error)) from None
+    app = MicroGPTApp(seed=args.seed, data_path=args.data)
+    if args.theme is not None:
+        if args.theme not in app.available_themes:
+            names = ", ".join(sorted(app.available_themes))
+            raise CLIError(f"unknown theme {args.theme!r}; choose one of: {names}")
+        app.theme = args.theme
+    app.run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = _chosen_command(argv)
+    try:
+        parser = build_parser(command)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            return run_app(args)
+        module = importlib.import_module(COMMANDS[args.command][0])
+        return module.run(args, Output(json_mode=args.json))
+    except CLIError as error:
+        sys.stderr.write(f"{PROG}: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `microgpt-tui … | head` closed the pipe: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""How subcommands talk: human text, or one JSON object per line with --json; errors exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+class CLIError(Exception):
+    """Bad usage or input: printed as one line, exit status 2."""
+
+
+class Output:
+    """Writes either text lines or JSON objects, never both."""
+
+    def __init__(self, json_mode: bool = False, stream=None) -> None:
+        self.json_mode = json_mode
+        self.stream = stream or sys.stdout
+
+    def emit(self, record: dict[str, Any], text: str | None = None) -> None:
+        """One result: `record` as a JSON line in --json mode, else `text` (skipped if None)."""
+        if self.json_mode:
+            self.stream.write(json.dumps(record, default=_jsonable) + "\n")
+        elif text is not None:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def text(self, text: str) -> None:
+        """Human-only output (tables, notes); silent in --json mode."""
+        if not self.json_mode:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def notice(self, text: str) -> None:
+        """A one-line notice for people, on stderr so --json stdout stays machine-readable."""
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,115 @@
+"""What every screen shares: the too-small notice, `?` help, Esc back, and the answer panel."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from ..registry import find_screen
+from ..widgets.answer import AnswerPanel
+from ..widgets.help_screen import HelpScreen
+from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
+
+
+def key_list(app) -> list[tuple[str, str]]:
+    """The active bindings (focused widget, screen, app) as (key, description), deduplicated."""
+    seen: set[tuple[str, str]] = set()
+    keys: list[tuple[str, str]] = []
+    for active in app.active_bindings.values():
+        binding = active.binding
+        if not binding.description:
+            continue
+        key = binding.key_display or app.get_key_display(binding)
+        item = (key, binding.description)
+        if item not in seen:
+            seen.add(item)
+            keys.append(item)
+    return keys
+
+
+class BaseScreen(Screen):
+    """Header, body, Footer, and the notice that replaces them below 80×24."""
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys"),
+        Binding("escape", "back", "Back"),
+    ]
+    HELP_NOTES: ClassVar[str] = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        yield from self.compose_body()
+        yield Footer()
+        yield TooSmall()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self._apply_size(self.app.size)
+
+    def on_screen_resume(self) -> None:
+        self._apply_size(self.app.size)
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_size(event.size)
+
+    def _apply_size(self, size: Size) -> None:
+        self.set_class(size.width < MIN_WIDTH or size.height < MIN_HEIGHT, "-too-small")
+
+    @property
+    def help_title(self) -> str:
+        return self.title or "microgpt-tui"
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.help_title, key_list(self.app), self.HELP_NOTES))
+
+    def action_back(self) -> None:
+        self.app.go_back()
+
+
+class QuestionScreen(BaseScreen):
+    """A screen answering one question: its work on the left, the written answer beside it."""
+
+    SCREEN_ID: ClassVar[str] = ""
+    ANSWER_SHOWN: ClassVar[bool] = False
+
+    BINDINGS = [
+        Binding("a", "toggle_answer", "Answer"),
+        Binding("left_square_bracket", "part(-1)", "Previous part", show=False),
+        Binding("right_square_bracket", "part(1)", "Next part", show=False),
+    ]
+
+    def __init__(self, screen_id: str | None = None) -> None:
+        super().__init__(name=screen_id or self.SCREEN_ID)
+        self.question, self.spec = find_screen(screen_id or self.SCREEN_ID)
+        self.title = f"Q{self.question.number} · {self.spec.title}"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="question-body", classes="screen-body"):
+            yield from self.compose_main()
+            answer = AnswerPanel(self.question.answer_asset, id="answer")
+            answer.display = self.ANSWER_SHOWN
+            yield answer
+
+    def compose_main(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def action_toggle_answer(self) -> None:
+        answer = self.query_one("#answer", AnswerPanel)
+        answer.display = not answer.display
+
+    def action_part(self, delta: int) -> None:
+        screens = self.question.screens
+        index = [s.screen_id for s in screens].index(self.spec.screen_id)
+        target = screens[(index + delta) % len(screens)]
+        if target.screen_id != self.spec.screen_id:
+            self.app.open_screen(target.screen_id)
+

@@ -1,0 +1,26 @@
+"""The "answer" to a question: project-written Markdown from assets/answers/."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+
+def load_answer(asset_name: str) -> str:
+    return resources.files("microgpt_tui.assets").joinpath("answers", asset_name).read_text("utf-8")
+
+
+class AnswerPanel(VerticalScroll):
+    """A scrollable Markdown panel; screens show it beside their work or toggle it with `a`."""
+
+    can_focus = True
+
+    def __init__(self, asset_name: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.asset_name = asset_name
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(load_answer(self.asset_name))
