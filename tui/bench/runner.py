@@ -94,12 +94,50 @@ def side_by_side(
     return comparison
 
 
+@dataclass
+class Measurement:
+    """An absolute budget rather than a peer: e.g. terminal bytes/s ≤ 30 KB/s, replay < 1 s."""
+
+    label: str
+    what: str  # what was measured, in words
+    unit: str
+    limit: float
+    at_most: bool  # True: the median must be ≤ limit; False: ≥ limit
+    samples: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def met(self) -> bool:
+        return self.median <= self.limit if self.at_most else self.median >= self.limit
+
+    @property
+    def goal_text(self) -> str:
+        return f"{'≤' if self.at_most else '≥'} {format_value(self.limit, self.unit)}"
+
+    def record(self, bench: str) -> dict:
+        return {
+            "bench": bench,
+            "label": self.label,
+            "what": self.what,
+            "unit": self.unit,
+            "rounds": len(self.samples),
+            "median": self.median,
+            "goal": self.goal_text,
+            "met": self.met,
+            "note": self.note,
+        }
+
+
 @dataclass(frozen=True)
 class Benchmark:
     name: str
     description: str
     default_rounds: int
-    run: Callable[[int], list[Comparison]]  # rounds -> comparisons
+    run: Callable[[int], list[Comparison | Measurement]]  # rounds -> results
 
 
 # name -> module holding BENCHMARK. Later features add their rows here.

@@ -76,7 +76,8 @@ def time_to_first_frame(code: str, timeout: float = 60.0) -> float:
                 process.kill()
             os.close(master)
         if not probe.exists():
-            raise RuntimeError(f"the app exited (status {process.returncode}) before its first frame")
+            status = process.returncode
+            raise RuntimeError(f"the app exited (status {status}) before its first frame")
         return float(probe.read_text()) - start
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bench.runner import REGISTRY, format_value, load
+from ..bench.runner import REGISTRY, Comparison, Measurement, format_value, load
 from .output import CLIError, Output
 
 HELP = (
@@ -35,7 +35,12 @@ def run(args, out: Output) -> int:
     all_met = True
     for name in args.names or list(REGISTRY):
         bench = load(name)
-        for comparison in bench.run(args.rounds or bench.default_rounds):
+        for result in bench.run(args.rounds or bench.default_rounds):
+            if isinstance(result, Measurement):
+                all_met = all_met and result.met
+                out.emit(result.record(name), _measurement_line(name, result))
+                continue
+            comparison: Comparison = result
             met = comparison.met
             all_met = all_met and met is not False
             verdict = "" if met is None else ("met" if met else "NOT met")
@@ -51,3 +56,14 @@ def run(args, out: Output) -> int:
                 + (f"; {comparison.note}" if comparison.note else ""),
             )
     return 0
+
+
+def _measurement_line(name: str, result: Measurement) -> str:
+    verdict = "met" if result.met else "NOT met"
+    return (
+        f"{name + ': ' + result.label:<40.40} "
+        f"{format_value(result.median, result.unit):>11} {'(budget)':>11} {'':>9}  "
+        f"{result.goal_text}: {verdict}\n"
+        f"{'':<4}{result.what}; {len(result.samples)} rounds"
+        + (f"; {result.note}" if result.note else "")
+    )

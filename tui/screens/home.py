@@ -9,13 +9,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..registry import QUESTIONS, Question, ScreenSpec, all_screens
+from ..registry import QUESTIONS, Question, ScreenSpec, all_screens, find_screen
 from .base import BaseScreen
 
 
 def _row_label(question: Question, spec: ScreenSpec, first: bool) -> Text:
     if first:
-        label = Text.assemble((f" {question.number} ", "bold reverse"), "  ", (question.title, "bold"))
+        number = (f" {question.number} ", "bold reverse")
+        label = Text.assemble(number, "  ", (question.title, "bold"))
     else:
         label = Text.assemble("    └ ", (spec.title, "bold"))
     if spec.module is None:
@@ -72,9 +73,7 @@ class HomeScreen(BaseScreen):
             self.app.open_screen(event.option.id)
 
     def _show_detail(self, screen_id: str) -> None:
-        for question, spec in all_screens():
-            if spec.screen_id == screen_id:
-                break
+        question, spec = find_screen(screen_id)
         text = Text()
         text.append(f"Question {question.number}: {question.title}\n", style="bold")
         text.append(f"{question.topics}\n\n", style="italic")
