@@ -22,13 +22,11 @@ STARTUP_PROBE_ENV = "MICROGPT_TUI_STARTUP_PROBE"
 class MicroGPTApp(App[None]):
     """Home screen plus one lazily imported screen per interview question."""
 
-    CSS_PATH = "app.tcss"
+    # Home's own .tcss loads with the app's: a screen-level CSS_PATH on the first screen would
+    # make Textual reparse the whole stylesheet before the first frame (~30 ms).
+    CSS_PATH = ["app.tcss", "screens/home.tcss"]
     TITLE = "microgpt-tui"
     COMMANDS = App.COMMANDS | {ScreenCommands}
-    # Home is the first screen (as a mode, so its own .tcss loads before its first layout), and
-    # the Ready event marks home's first frame.
-    MODES = {"home": HomeScreen}
-    DEFAULT_MODE = "home"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
@@ -48,6 +46,10 @@ class MicroGPTApp(App[None]):
         self.preferred_size = size  # tests pass it to run_test(size=...)
         if theme:
             self.theme = theme
+
+    def get_default_screen(self) -> Screen:
+        # Home is the first screen, so the Ready event marks home's first frame.
+        return HomeScreen()
 
     def on_ready(self) -> None:
         probe = os.environ.get(STARTUP_PROBE_ENV)

@@ -10,7 +10,6 @@ import argparse
 import importlib
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 from .output import CLIError, Output
 
@@ -24,10 +23,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def package_version() -> str:
+    # importlib.metadata costs ~50 ms at import: only --version pays for it.
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("microgpt-tui")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+class VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"{PROG} {package_version()}")
+        parser.exit()
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,13 +56,13 @@ def build_parser(command: str | None = None) -> Parser:
         epilog=f"'{PROG} COMMAND --help' shows a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {package_version()}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--seed", type=int, default=0, help="random seed for the app (default 0)")
     parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module_name, help_text) in COMMANDS.items():
-        if command is not None and name != command:
+        if name != command:  # only the chosen command's module is imported
             sub.add_parser(name, help=help_text, add_help=False)
             continue
         module = importlib.import_module(module_name)

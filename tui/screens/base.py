@@ -10,11 +10,11 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from ..registry import find_screen
 from ..widgets.answer import AnswerPanel
-from ..widgets.help_screen import HelpScreen
+from ..widgets.title_bar import TitleBar
 from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 
 
@@ -35,7 +35,7 @@ def key_list(app) -> list[tuple[str, str]]:
 
 
 class BaseScreen(Screen):
-    """Header, body, Footer, and the notice that replaces them below 80×24."""
+    """Title bar, body, Footer, and the notice that replaces them below 80×24."""
 
     BINDINGS = [
         Binding("question_mark", "help", "Keys"),
@@ -44,7 +44,7 @@ class BaseScreen(Screen):
     HELP_NOTES: ClassVar[str] = ""
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="")
+        yield TitleBar(markup=False)
         yield from self.compose_body()
         yield Footer()
         yield TooSmall()
@@ -69,6 +69,8 @@ class BaseScreen(Screen):
         return self.title or "microgpt-tui"
 
     def action_help(self) -> None:
+        from ..widgets.help_screen import HelpScreen
+
         self.app.push_screen(HelpScreen(self.help_title, key_list(self.app), self.HELP_NOTES))
 
     def action_back(self) -> None:

@@ -25,7 +25,6 @@ def _row_label(question: Question, spec: ScreenSpec, first: bool) -> Text:
 
 
 class HomeScreen(BaseScreen):
-    CSS_PATH = "home.tcss"
     TITLE = "microgpt-tui"
     SUB_TITLE = "six interview questions you can run"
 
@@ -36,7 +35,6 @@ class HomeScreen(BaseScreen):
         Binding("4", "open_question(4)", "URL", show=False),
         Binding("5", "open_question(5)", "GPT", show=False),
         Binding("6", "open_question(6)", "CUDA", show=False),
-        Binding("enter", "open_selected", "Open"),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
     ]
@@ -88,13 +86,6 @@ class HomeScreen(BaseScreen):
 
     def action_open_question(self, number: int) -> None:
         self.app.open_screen(QUESTIONS[number - 1].screens[0].screen_id)
-
-    def action_open_selected(self) -> None:
-        option_list = self.query_one(OptionList)
-        if option_list.highlighted is not None:
-            option = option_list.get_option_at_index(option_list.highlighted)
-            if option.id:
-                self.app.open_screen(option.id)
 
     def action_cursor(self, delta: int) -> None:
         option_list = self.query_one(OptionList)

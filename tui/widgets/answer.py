@@ -6,7 +6,6 @@ from importlib import resources
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Markdown
 
 
 def load_answer(asset_name: str) -> str:
@@ -23,4 +22,6 @@ class AnswerPanel(VerticalScroll):
         self.asset_name = asset_name
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is slow to import; home never needs it
+
         yield Markdown(load_answer(self.asset_name))

@@ -1,0 +1,80 @@
+"""Adam with the reference's constants and linear learning-rate decay, on flat float64 vectors.
+
+Element for element it performs the reference's float operations in the same order, so the
+scalar engine's updates are bit-identical to the reference's given the same gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AdamView:
+    """One weight's Adam quantities after an update (the inspector's row)."""
+
+    weight: float  # after the update
+    grad: float
+    m: float
+    v: float
+    m_hat: float
+    v_hat: float
+    update: float  # what was subtracted from the weight
+    lr: float
+
+
+class Adam:
+    """m, v and the step count t; `step` updates the weights in place."""
+
+    def __init__(self, size: int, beta1: float, beta2: float, eps: float) -> None:
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.m = np.zeros(size)
+        self.v = np.zeros(size)
+        self.t = 0  # updates done
+        self.last_grad = np.zeros(size)
+        self.last_update = np.zeros(size)
+        self.last_lr = 0.0
+
+    def step(self, weights: np.ndarray, grad: np.ndarray, lr: float) -> None:
+        """weights -= lr · m̂ / (√v̂ + eps), after folding `grad` into m and v."""
+        b1, b2 = self.beta1, self.beta2
+        self.t += 1
+        self.m = b1 * self.m + (1 - b1) * grad
+        self.v = b2 * self.v + (1 - b2) * (grad * grad)
+        m_hat = self.m / (1 - b1**self.t)
+        v_hat = self.v / (1 - b2**self.t)
+        update = lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        weights -= update
+        self.last_grad = grad.copy()
+        self.last_update = update
+        self.last_lr = lr
+
+    def inspect(self, weights: np.ndarray, index: int) -> AdamView:
+        """The quantities of the last update for flat weight `index`."""
+        t = max(self.t, 1)
+        m, v = float(self.m[index]), float(self.v[index])
+        return AdamView(
+            weight=float(weights[index]),
+            grad=float(self.last_grad[index]),
+            m=m,
+            v=v,
+            m_hat=m / (1 - self.beta1**t),
+            v_hat=v / (1 - self.beta2**t),
+            update=float(self.last_update[index]),
+            lr=self.last_lr,
+        )
+
+    def state(self) -> dict:
+        return {"m": self.m, "v": self.v, "t": self.t}
+
+    def load_state(self, m: np.ndarray, v: np.ndarray, t: int) -> None:
+        self.m, self.v, self.t = np.array(m, dtype=np.float64), np.array(v, dtype=np.float64), t
+
+
+def linear_decay(learning_rate: float, step: int, num_steps: int) -> float:
+    """The reference's schedule: lr · (1 - step / num_steps) for 0-based step."""
+    return learning_rate * (1 - step / num_steps)
+
+

@@ -1,0 +1,86 @@
+"""Every MicroGPT hyperparameter in one dataclass, with the reference program's defaults."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+ENGINES = ("numpy", "scalar")
+
+
+class ConfigError(ValueError):
+    """A hyperparameter is out of range; the message is one line, fit to show a user."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Model shape, optimiser and schedule. Defaults are the reference program's."""
+
+    n_embed: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16  # longest context, in tokens
+    batch_size: int = 8  # names per step
+    num_steps: int = 20  # length of the linear learning-rate decay
+    learning_rate: float = 0.01
+    beta1: float = 0.85
+    beta2: float = 0.99
+    eps_adam: float = 1e-8
+    seed: int = 42
+    temperature: float = 0.5
+    init_std: float = 0.08
+
+    @property
+    def head_dim(self) -> int:
+        return self.n_embed // self.n_head
+
+    def validated(self) -> Config:
+        """Return self, or raise ConfigError naming the first bad field."""
+        positive = ("n_embed", "n_head", "n_layer", "block_size", "batch_size", "num_steps")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be a whole number ≥ 1, got {value!r}")
+        limits = {"n_embed": 512, "n_head": 64, "n_layer": 16, "block_size": 256,
+                  "batch_size": 4096, "num_steps": 10_000_000}
+        for name, limit in limits.items():
+            if getattr(self, name) > limit:
+                raise ConfigError(f"{name} must be at most {limit:,}, got {getattr(self, name)}")
+        if self.n_embed % self.n_head:
+            raise ConfigError(
+                f"n_embed ({self.n_embed}) must be a multiple of n_head ({self.n_head})"
+            )
+        for name in ("learning_rate", "temperature", "init_std", "eps_adam"):
+            value = getattr(self, name)
+            if not _finite(value) or value <= 0:
+                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+        if self.temperature > 100:
+            raise ConfigError(f"temperature must be at most 100, got {self.temperature!r}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not _finite(value) or not 0 <= value < 1:
+                raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"seed must be a whole number, got {self.seed!r}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        """Build from a dict (e.g. a checkpoint's), ignoring unknown keys; validated."""
+        known = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in known}).validated()
+        except TypeError as error:
+            raise ConfigError(f"bad configuration: {error}") from None
+
+    def same_model_shape(self, other: Config) -> bool:
+        return (self.n_embed, self.n_head, self.n_layer, self.block_size) == (
+            other.n_embed, other.n_head, other.n_layer, other.block_size)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
+        value)

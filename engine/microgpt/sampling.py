@@ -1,0 +1,66 @@
+"""Generating names: temperature softmax over the logits, then one RNG draw per character.
+
+The float operations follow the reference's inference loop exactly (it computes them on Values,
+whose forward values are these floats), so the same weights and RNG state give the same names.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Protocol
+
+from .tokenizer import Tokenizer
+
+
+class Decoder(Protocol):
+    def feed(self, token_id: int) -> list[float]: ...
+
+
+class DecodingModel(Protocol):
+    def decoder(self) -> Decoder: ...
+
+
+def _left_sum(values: list[float]) -> float:
+    # Python's sum() of floats compensates rounding from 3.12 on; the reference adds Values.
+    total = 0
+    for value in values:
+        total += value
+    return total
+
+
+def next_token_weights(logits: list[float], temperature: float) -> list[float]:
+    """Probabilities of each token: softmax(logits / temperature), renormalised."""
+    scaled = [logit * temperature**-1 for logit in logits]
+    max_logit = max(scaled)
+    exps = [math.exp(s - max_logit) for s in scaled]
+    inverse = _left_sum(exps) ** -1
+    probs = [e * inverse for e in exps]
+    renormalise = _left_sum(probs) ** -1
+    return [p * renormalise for p in probs]
+
+
+def sample_name(
+    model: DecodingModel, tokenizer: Tokenizer, rng: random.Random, temperature: float,
+    block_size: int,
+) -> str:
+    """One name: start from BOS, draw until BOS or block_size characters."""
+    decoder = model.decoder()
+    token_id = tokenizer.bos
+    tokens = range(tokenizer.vocab_size)
+    chars = []
+    for _ in range(block_size):
+        weights = next_token_weights(decoder.feed(token_id), temperature)
+        token_id = rng.choices(tokens, weights=weights)[0]
+        if token_id == tokenizer.bos:
+            break
+        chars.append(tokenizer.chars[token_id])
+    return "".join(chars)
+
+
+def sample_names(
+    model: DecodingModel, tokenizer: Tokenizer, rng: random.Random, count: int,
+    temperature: float, block_size: int,
+) -> list[str]:
+    """`count` names drawn one after another from `rng` (the reference's order of draws)."""
+    return [sample_name(model, tokenizer, rng, temperature, block_size) for _ in range(count)]

@@ -1,0 +1,175 @@
+"""Training: the reference's data order, Adam with linear decay, one event per step.
+
+`Trainer.run()` is a generator of `StepEvent`s that the CLI prints, the Training screen draws and
+the tests compare with the reference. Everything random comes from one `random.Random(seed)`
+used in the reference's order: shuffle the names, draw the initial weights, then (after
+training) sample names — so a seed-42 run on makemore's names reproduces the reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .adam import Adam, AdamView, linear_decay
+from .config import ENGINES, Config, ConfigError
+from .corpus import Corpus, sequences, shuffled_corpus
+from .init import ParamLayout, init_weights
+from .numpy_model import NumpyGPT
+from .sampling import sample_names
+from .tokenizer import Tokenizer
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One optimisation step done: `step` counts from 1."""
+
+    step: int
+    num_steps: int
+    loss: float  # mean next-token cross-entropy of the batch, nats
+    lr: float  # learning rate this step used
+    ms: float  # wall time of the step, milliseconds
+
+    def record(self) -> dict:
+        return {"step": self.step, "loss": self.loss, "lr": self.lr, "ms": self.ms}
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One weight matrix: its L2 norm and the L2 norm of its last gradient."""
+
+    name: str
+    shape: tuple[int, int]
+    weight_norm: float
+    grad_norm: float
+
+
+def make_model(engine: str, config: Config, vocab_size: int, weights: np.ndarray):
+    """The backend named `engine` ("numpy" or "scalar") holding a copy of `weights`."""
+    if engine == "numpy":
+        return NumpyGPT(config, vocab_size, weights)
+    if engine == "scalar":
+        from .scalar_model import ScalarGPT
+
+        return ScalarGPT(config, vocab_size, weights)
+    raise ConfigError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+
+
+def names_fingerprint(names: list[str]) -> str:
+    """A short hash of a names list, to tell a checkpoint's data from another's."""
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
+class Trainer:
+    """The model, its optimiser, the data order and the RNG: everything a checkpoint holds."""
+
+    def __init__(self, names: list[str], config: Config, engine: str = "numpy") -> None:
+        self.config = config.validated()
+        self.engine = engine
+        self.rng = random.Random(config.seed)
+        self.corpus: Corpus = shuffled_corpus(names, self.rng)
+        self.tokenizer = Tokenizer.from_docs(self.corpus.docs)
+        self.layout = ParamLayout.of(config, self.tokenizer.vocab_size)
+        weights = init_weights(config, self.tokenizer.vocab_size, self.rng)
+        self.model = make_model(engine, config, self.tokenizer.vocab_size, weights)
+        self.adam = Adam(self.layout.size, config.beta1, config.beta2, config.eps_adam)
+        self.step = 0  # steps done
+        self.data_fingerprint = names_fingerprint(names)
+        self._twin: NumpyGPT | None = None
+        self._twin_step = -1
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.vocab_size
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.config.num_steps
+
+    def batch_tokens(self, step: int) -> list[list[int]]:
+        names = self.corpus.batch(step, self.config.batch_size)
+        return sequences(names, self.tokenizer, self.config.block_size)
+
+    def train_step(self) -> StepEvent:
+        """One step: forward and backward on the next batch, then one Adam update."""
+        cfg = self.config
+        lr = linear_decay(cfg.learning_rate, self.step, cfg.num_steps)
+        start = time.perf_counter()
+        loss = self.model.loss_and_grad(self.batch_tokens(self.step))
+        weights = self.model.weight_vector()
+        self.adam.step(weights, self.model.grad_vector(), lr)
+        self.model.set_weight_vector(weights)
+        self.step += 1
+        ms = (time.perf_counter() - start) * 1e3
+        return StepEvent(self.step, cfg.num_steps, loss, lr, ms)
+
+    def run(self, steps: int | None = None) -> Iterator[StepEvent]:
+        """Train until the schedule ends (or `steps` more steps), yielding after each step."""
+        stop = self.config.num_steps if steps is None else min(self.config.num_steps,
+                                                                self.step + steps)
+        while self.step < stop:
+            yield self.train_step()
+
+    # Read-outs, computed with the NumPy model (a copy of the weights for the scalar engine).
+
+    def numpy_model(self) -> NumpyGPT:
+        if isinstance(self.model, NumpyGPT):
+            return self.model
+        if self._twin is None or self._twin_step != self.step:
+            self._twin = NumpyGPT(self.config, self.vocab_size, self.model.weight_vector())
+            self._twin_step = self.step
+        return self._twin
+
+    def heldout_loss(self, limit: int | None = None) -> float | None:
+        """Cross-entropy per predicted token (nats) over the first `limit` held-out names.
+
+        Every held-out token counts once (the usual held-out metric), unlike the training loss,
+        which averages per name first as the reference does. None when nothing is held out.
+        """
+        names = self.corpus.heldout[:limit]
+        if not names:
+            return None
+        seqs = sequences(names, self.tokenizer, self.config.block_size)
+        per_name = self.numpy_model().sequence_losses(seqs)
+        lengths = np.array([len(s) - 1 for s in seqs])
+        return float(np.dot(per_name, lengths) / lengths.sum())
+
+    def sample(self, count: int, temperature: float | None = None,
+               rng: random.Random | None = None) -> list[str]:
+        """`count` names; by default drawn from the trainer's RNG as the reference does."""
+        temperature = self.config.temperature if temperature is None else temperature
+        return sample_names(self.model, self.tokenizer, rng or self.rng, count, temperature,
+                            self.config.block_size)
+
+    def preview_samples(self, count: int, temperature: float) -> list[str]:
+        """Names for a live preview, from an RNG of their own (training's RNG is untouched)."""
+        rng = random.Random(f"{self.config.seed}:{self.step}")
+        return sample_names(self.numpy_model(), self.tokenizer, rng, count, temperature,
+                            self.config.block_size)
+
+    def attention(self, name: str) -> tuple[list[str], np.ndarray]:
+        """Token labels and attention maps (n_layer, n_head, T, T) while reading BOS + name."""
+        tokens = self.tokenizer.encode(name)[: self.config.block_size]
+        labels = ["⟨bos⟩" if t == self.tokenizer.bos else self.tokenizer.chars[t]
+                  for t in tokens]
+        return labels, self.numpy_model().attention(tokens)
+
+    def param_table(self) -> list[ParamRow]:
+        weights = self.model.weight_vector()
+        grads = self.adam.last_grad
+        rows = []
+        for name, (start, stop) in self.layout.offsets().items():
+            rows.append(ParamRow(name, self.layout.shapes[name],
+                                 float(np.linalg.norm(weights[start:stop])),
+                                 float(np.linalg.norm(grads[start:stop]))))
+        return rows
+
+    def adam_view(self, name: str, row: int, col: int) -> AdamView:
+        start, _ = self.layout.offsets()[name]
+        index = start + row * self.layout.shapes[name][1] + col
+        return self.adam.inspect(self.model.weight_vector(), index)

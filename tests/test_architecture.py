@@ -1,0 +1,106 @@
+"""The pure core never pulls in the UI, and the package installs under one namespace."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORE = ("engine", "kernels")
+
+
+def _core_modules() -> list[str]:
+    modules = []
+    for top in CORE:
+        for path in sorted((REPO / top).rglob("*.py")):
+            relative = path.relative_to(REPO).with_suffix("")
+            parts = list(relative.parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules.append("microgpt_tui." + ".".join(parts))
+    return modules
+
+
+def test_core_sources_do_not_import_the_ui():
+    offenders = []
+    for top in CORE:
+        for path in (REPO / top).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    names = ["." * node.level + module]
+                for name in names:
+                    if name.split(".")[0] == "textual" or "tui" in name.split("."):
+                        offenders.append(f"{path.relative_to(REPO)}: {name}")
+    assert offenders == []
+
+
+def test_importing_every_core_module_leaves_textual_unloaded():
+    modules = _core_modules()
+    assert "microgpt_tui.engine.data" in modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')"
+        " or m.startswith('microgpt_tui.tui'))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_home_screen_import_stays_light():
+    """The app module (all that the first frame needs) must not import heavy libraries."""
+    code = (
+        "import sys\n"
+        "import microgpt_tui.tui.app\n"
+        "heavy = [m for m in ('numpy', 'networkx', 'cuda', 'torch') if m in sys.modules]\n"
+        "print(heavy)\n"
+        "sys.exit(1 if heavy else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_generic_top_level_packages_are_installed():
+    import importlib.util
+
+    for generic in ("engine", "kernels", "tui", "assets"):
+        spec = importlib.util.find_spec(generic)
+        assert spec is None or REPO not in Path(spec.origin or "").parents, generic
+
+
+@pytest.mark.slow
+def test_wheel_has_one_namespace_and_ships_data(tmp_path):
+    pytest.importorskip("setuptools")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(REPO)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    import zipfile
+
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"microgpt_tui"}
+    assert "microgpt_tui/tui/app.tcss" in names
+    assert "microgpt_tui/tui/screens/home.tcss" in names
+    assert "microgpt_tui/assets/names_small.txt" in names
+    assert "microgpt_tui/assets/answers/q5_gpt.md" in names
+    cu_sources = {p.relative_to(REPO).as_posix() for p in (REPO / "kernels").glob("*.cu")}
+    for source in cu_sources:
+        assert f"microgpt_tui/{source}" in names

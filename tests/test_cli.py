@@ -1,0 +1,92 @@
+"""The headless CLI: version, help, JSON lines, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from microgpt_tui.tui.cli.main import COMMANDS, main
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse's --help/--version
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version_and_help(capsys):
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.startswith("microgpt-tui ")
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0
+    for name in COMMANDS:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help(capsys, name):
+    code, out, _ = run_cli(capsys, name, "--help")
+    assert code == 0
+    assert "--json" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["no-such-command"],
+        ["--seed", "abc"],
+        ["data", "--no-such-flag"],
+        ["data", "--data", "/definitely/missing.txt"],
+        ["bench", "nonexistent"],
+        ["bench", "--rounds", "0"],
+        ["--data", "/definitely/missing.txt"],
+        ["--theme", "no-such-theme"],
+    ],
+)
+def test_usage_and_input_errors_are_one_line_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("microgpt-tui: error: ")
+    assert "Traceback" not in err
+
+
+def test_data_json_is_one_object_per_line(capsys, full_names_path):
+    code, out, _ = run_cli(capsys, "data", "--data", str(full_names_path), "--json")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["names"] == 32033 and record["vocab_size"] == 27 and record["source"] == "path"
+
+
+def test_data_offline_uses_bundled_corpus_with_notice(capsys):
+    code, out, err = run_cli(capsys, "data", "--offline")
+    assert code == 0
+    assert "bundled" in out
+    assert "bundled corpus" in err and err.count("\n") == 1
+
+
+def test_bad_dataset_through_the_console_script_has_no_traceback(tmp_path):
+    script = shutil.which("microgpt-tui") or ""
+    argv = [script] if script else [sys.executable, "-m", "microgpt_tui.tui.cli.main"]
+    binary = tmp_path / "names.bin"
+    binary.write_bytes(b"\x00\xff\x00")
+    result = subprocess.run([*argv, "data", "--data", str(binary)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("this looks like a binary file, not a text list of names")
+    assert "Traceback" not in result.stderr
+
+
+def test_bench_list(capsys):
+    code, out, _ = run_cli(capsys, "bench", "--list", "--json")
+    assert code == 0
+    names = [json.loads(line)["bench"] for line in out.splitlines()]
+    assert "startup" in names
