@@ -238,7 +238,8 @@ class Value:
         self.grad = 1.0
         for node in reversed(topological_order(self)):
             grad = node.grad
-            for child, local in zip(node.children, node.local_grads, strict=True):
+            # strict=False: the lengths match by construction, and this is the hot loop.
+            for child, local in zip(node.children, node.local_grads, strict=False):
                 child.grad += local * grad
 
 

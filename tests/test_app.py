@@ -151,3 +151,26 @@ async def test_q_quits():
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_paging_the_palette_before_it_fills_does_not_crash():
+    """Regression: OptionList raised KeyError on PageUp before its lines were laid out."""
+    app = make_app()
+    async with app.run_test(size=app.preferred_size) as pilot:
+        await pilot.press("ctrl+p", "pageup", "pagedown", "x", "pageup")
+        await pilot.pause()
+        assert app._exception is None
+
+
+async def test_a_second_dismiss_of_a_closed_modal_is_ignored():
+    """Regression: two queued Escs on the help screen popped the screen beneath it too."""
+    app = make_app()
+    async with app.run_test(size=app.preferred_size) as pilot:
+        await pilot.press("3", "question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        help_screen.dismiss()
+        help_screen.dismiss()
+        await pilot.pause()
+        assert app.screen.name == "pi"

@@ -72,12 +72,20 @@ def test_home_screen_import_stays_light():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_no_generic_top_level_packages_are_installed():
-    import importlib.util
-
-    for generic in ("engine", "kernels", "tui", "assets"):
-        spec = importlib.util.find_spec(generic)
-        assert spec is None or REPO not in Path(spec.origin or "").parents, generic
+def test_no_generic_top_level_packages_are_installed(tmp_path):
+    """Outside the checkout, only `microgpt_tui` resolves; `engine`, `tui`, … do not."""
+    code = (
+        "import importlib.util, sys\n"
+        "names = ('engine', 'kernels', 'tui', 'assets')\n"
+        "found = [n for n in names if importlib.util.find_spec(n)]\n"
+        "assert importlib.util.find_spec('microgpt_tui.engine')\n"
+        "print(found)\n"
+        "sys.exit(1 if found else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow

@@ -11,9 +11,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from . import textual_fixes
 from .commands import ScreenCommands
 from .registry import find_screen
 from .screens.home import HomeScreen
+
+textual_fixes.apply()
 
 # Set by `microgpt-tui bench startup`: the app writes the moment of its first frame, then exits.
 STARTUP_PROBE_ENV = "MICROGPT_TUI_STARTUP_PROBE"

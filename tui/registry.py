@@ -70,7 +70,7 @@ QUESTIONS: tuple[Question, ...] = (
             ScreenSpec(
                 "pi",
                 "Monte Carlo pi",
-                None,
+                "microgpt_tui.tui.screens.pi:PiScreen",
                 "Darts landing on a unit square live, the estimate and its error bars, a log-log "
                 "convergence chart, and bursts of billions of darts on every core.",
             ),
@@ -100,14 +100,14 @@ QUESTIONS: tuple[Question, ...] = (
             ScreenSpec(
                 "backprop",
                 "Autograd: the backward pass",
-                None,
+                "microgpt_tui.tui.screens.backprop:BackpropScreen",
                 "Step through a scalar autograd graph node by node and watch backward() apply "
                 "the chain rule edge by edge in reverse topological order.",
             ),
             ScreenSpec(
                 "training",
                 "MicroGPT training",
-                None,
+                "microgpt_tui.tui.screens.training:TrainingScreen",
                 "Train MicroGPT live: loss curve, sampled names, attention heatmaps, and the "
                 "Adam update of any weight.",
             ),
@@ -122,7 +122,7 @@ QUESTIONS: tuple[Question, ...] = (
             ScreenSpec(
                 "cuda",
                 "CUDA kernels",
-                None,
+                "microgpt_tui.tui.screens.cuda:CudaScreen",
                 "Matmul and flash-attention kernels compiled with NVRTC and launched on your "
                 "GPU (or a labelled CPU simulator), replayed tile by tile through SRAM.",
             ),

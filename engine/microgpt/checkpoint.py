@@ -28,6 +28,7 @@ from .trainer import Trainer
 FORMAT = "microgpt-tui checkpoint"
 VERSION = 1
 MAX_BYTES = 512 * 1024 * 1024
+ARRAYS = ("meta", "weights", "adam_m", "adam_v")
 
 
 class CheckpointError(ValueError):
@@ -109,14 +110,18 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         data = p.read_bytes()
     except OSError as error:
         raise CheckpointError(f"{p}: cannot read ({error.strerror or error})") from None
+    if not data.startswith(b"PK"):
+        raise _bad(p, "not an .npz archive")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in ("meta", "weights", "adam_m", "adam_v")}
-    except KeyError as error:
-        raise _bad(p, f"missing {error}") from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise _bad(p, f"unreadable: {str(error).splitlines()[0] if str(error) else 'corrupt'}")\
-            from None
+            missing = [name for name in ARRAYS if name not in archive.files]
+            if missing:
+                raise _bad(p, f"missing the {missing[0]!r} array")
+            arrays = {name: archive[name] for name in ARRAYS}
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise _bad(p, "the archive is damaged or truncated") from None
     try:
         meta = json.loads(arrays["meta"].tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError):

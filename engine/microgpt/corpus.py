@@ -3,7 +3,9 @@
 Like the reference, the names are shuffled once by the seeded RNG (its first use) and step s
 trains on names s*B .. s*B+B-1, wrapping around. The held-out names are the LAST tenth of the
 shuffled list, so the first len(train)/B steps see exactly the reference's batches (1000 steps ×
-8 names reach name 8,000 of makemore's 28,830 training names).
+8 names reach name 8,000 of makemore's 28,830 training names). A name that also occurs in the
+training part (makemore's list repeats 2,539 names) is not held out from anything, so it is
+left out of the held-out set.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def shuffled_corpus(names: list[str], rng: random.Random) -> Corpus:
     rng.shuffle(docs)
     heldout_count = len(docs) // HELDOUT_FRACTION
     train = docs[: len(docs) - heldout_count]
-    return Corpus(docs=docs, train=train, heldout=docs[len(train):])
+    seen = set(train)
+    return Corpus(docs=docs, train=train,
+                  heldout=[name for name in docs[len(train):] if name not in seen])
 
 
 def sequences(names: list[str], tokenizer: Tokenizer, block_size: int) -> list[list[int]]:

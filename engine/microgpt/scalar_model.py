@@ -66,7 +66,7 @@ class ScalarGPT:
         return np.fromiter((p.data for p in self.params), np.float64, len(self.params))
 
     def set_weight_vector(self, flat: np.ndarray) -> None:
-        for p, x in zip(self.params, flat.tolist()):
+        for p, x in zip(self.params, flat.tolist(), strict=True):
             p.data = x
 
     def grad_vector(self) -> np.ndarray:
@@ -77,7 +77,7 @@ class ScalarGPT:
     def _gpt(self, token_id: int, pos_id: int, keys: list, values: list) -> list[Value]:
         """Logits for the next token, appending this position's keys and values to the cache."""
         cfg, sd = self.config, self.state
-        x = [te + pe for te, pe in zip(sd["wte"][token_id], sd["wpe"][pos_id])]
+        x = [te + pe for te, pe in zip(sd["wte"][token_id], sd["wpe"][pos_id], strict=True)]
         x = _rmsnorm(x)
         head_dim = cfg.head_dim
         score_scale = math.sqrt(head_dim) ** -1
@@ -96,12 +96,12 @@ class ScalarGPT:
                 for j in range(lo, hi):
                     attended.append(Value.dot(weights, [v[j] for v in values[i]]))
             x = _linear(attended, sd[f"blocks.{i}.attn.wo"])
-            x = [a + b for a, b in zip(x, residual)]
+            x = [a + b for a, b in zip(x, residual, strict=True)]
             residual = x
             x = _rmsnorm(x)
             x = [h.relu() for h in _linear(x, sd[f"blocks.{i}.mlp_fc1"])]
             x = _linear(x, sd[f"blocks.{i}.mlp_fc2"])
-            x = [a + b for a, b in zip(x, residual)]
+            x = [a + b for a, b in zip(x, residual, strict=True)]
         return _linear(x, sd["lm_head"])
 
     def _sequence_loss(self, tokens: list[int]) -> Value:

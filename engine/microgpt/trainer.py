@@ -21,7 +21,7 @@ from .config import ENGINES, Config, ConfigError
 from .corpus import Corpus, sequences, shuffled_corpus
 from .init import ParamLayout, init_weights
 from .numpy_model import NumpyGPT
-from .sampling import sample_names
+from .sampling import sample_names, sample_names_together
 from .tokenizer import Tokenizer
 
 
@@ -80,6 +80,7 @@ class Trainer:
         self.adam = Adam(self.layout.size, config.beta1, config.beta2, config.eps_adam)
         self.step = 0  # steps done
         self.data_fingerprint = names_fingerprint(names)
+        self._train_tokens: list[list[int]] | None = None
         self._twin: NumpyGPT | None = None
         self._twin_step = -1
 
@@ -92,8 +93,12 @@ class Trainer:
         return self.step >= self.config.num_steps
 
     def batch_tokens(self, step: int) -> list[list[int]]:
-        names = self.corpus.batch(step, self.config.batch_size)
-        return sequences(names, self.tokenizer, self.config.block_size)
+        """The token sequences step `step` (0-based) trains on."""
+        if self._train_tokens is None:  # encoded once, on first use
+            self._train_tokens = sequences(self.corpus.train, self.tokenizer,
+                                           self.config.block_size)
+        start, count = step * self.config.batch_size, len(self._train_tokens)
+        return [self._train_tokens[(start + b) % count] for b in range(self.config.batch_size)]
 
     def train_step(self) -> StepEvent:
         """One step: forward and backward on the next batch, then one Adam update."""
@@ -149,8 +154,8 @@ class Trainer:
     def preview_samples(self, count: int, temperature: float) -> list[str]:
         """Names for a live preview, from an RNG of their own (training's RNG is untouched)."""
         rng = random.Random(f"{self.config.seed}:{self.step}")
-        return sample_names(self.numpy_model(), self.tokenizer, rng, count, temperature,
-                            self.config.block_size)
+        return sample_names_together(self.numpy_model(), self.tokenizer, rng, count, temperature,
+                                     self.config.block_size)
 
     def attention(self, name: str) -> tuple[list[str], np.ndarray]:
         """Token labels and attention maps (n_layer, n_head, T, T) while reading BOS + name."""

@@ -143,6 +143,10 @@ class Benchmark:
 # name -> module holding BENCHMARK. Later features add their rows here.
 REGISTRY: dict[str, str] = {
     "startup": "microgpt_tui.tui.bench.startup",
+    "autograd": "microgpt_tui.tui.bench.autograd",
+    "pi": "microgpt_tui.tui.bench.pi",
+    "kernels": "microgpt_tui.tui.bench.kernels",
+    "microgpt": "microgpt_tui.tui.bench.microgpt",
 }
 
 

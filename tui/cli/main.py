@@ -19,6 +19,11 @@ PROG = "microgpt-tui"
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("microgpt_tui.tui.cli.data_cmd", "show where the names dataset comes from"),
     "bench": ("microgpt_tui.tui.cli.bench_cmd", "run benchmarks side by side with their peers"),
+    "kernels": ("microgpt_tui.tui.cli.kernels_cmd", "compile, run or simulate the CUDA kernels"),
+    "pi": ("microgpt_tui.tui.cli.pi_cmd", "estimate pi with darts: error bars and darts/s"),
+    "grad": ("microgpt_tui.tui.cli.grad_cmd", "evaluate an autograd program; print data and grads"),
+    "train": ("microgpt_tui.tui.cli.train_cmd", "train MicroGPT and print losses and names"),
+    "sample": ("microgpt_tui.tui.cli.sample_cmd", "generate names from a MicroGPT checkpoint"),
 }
 
 

@@ -52,24 +52,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="names to generate after training (default 10)")
 
 
-def _trainer(args, names: list[str]) -> Trainer:
+def _given(args) -> dict:
+    """Config fields the user set on the command line."""
     given = {field: getattr(args, option) for option, field in MODEL_OPTIONS.items()
              if getattr(args, option) is not None}
     if args.temperature is not None:
         given["temperature"] = args.temperature
-    if args.resume is None:
-        if args.steps is not None:
-            given["num_steps"] = args.steps
-        config = Config.from_dict({**Config().to_dict(), **given})
-        return Trainer(names, config, args.engine)
+    return given
+
+
+def _new_config(args) -> Config:
+    given = _given(args)
+    if args.steps is not None:
+        given["num_steps"] = args.steps
+    return Config.from_dict({**Config().to_dict(), **given})
+
+
+def _resume(args, names: list[str], out: Output) -> Trainer:
     checkpoint = load_checkpoint(args.resume)
-    for field, value in given.items():
-        if field != "temperature" and getattr(checkpoint.config, field) != value:
-            option = next(o for o, f in MODEL_OPTIONS.items() if f == field)
+    given = _given(args)
+    for option, field in MODEL_OPTIONS.items():
+        if field in given and getattr(checkpoint.config, field) != given[field]:
             raise CLIError(
-                f"--{option.replace('_', '-')} {value} differs from the checkpoint's "
+                f"--{option.replace('_', '-')} {given[field]} differs from the checkpoint's "
                 f"{getattr(checkpoint.config, field)}; a resumed run keeps its configuration")
     trainer = resume_trainer(checkpoint, names, args.engine, args.steps)
+    if checkpoint.data_fingerprint != trainer.data_fingerprint:
+        out.notice("Note: the checkpoint was trained on another names list; continuing on this one")
     if args.temperature is not None:
         trainer.config = Config.from_dict({**trainer.config.to_dict(),
                                            "temperature": args.temperature})
@@ -80,16 +89,23 @@ def run(args, out: Output) -> int:
     if args.samples < 0:
         raise CLIError(f"--samples must be ≥ 0, got {args.samples}")
     try:
+        config = None if args.resume else _new_config(args)
+        if config is not None and args.stop_at is not None and not (
+                1 <= args.stop_at <= config.num_steps):
+            raise CLIError(f"--stop-at must be in 1..{config.num_steps}, got {args.stop_at}")
+        if args.resume:
+            load_checkpoint(args.resume)  # a bad checkpoint fails before any data is read
         dataset = load_names(args.data)
-    except DatasetError as error:
-        raise CLIError(str(error)) from None
-    if dataset.notice:
-        out.notice(dataset.notice)
-    try:
-        trainer = _trainer(args, dataset.names)
-    except (ConfigError, CheckpointError) as error:
+        if dataset.notice:
+            out.notice(dataset.notice)
+        trainer = Trainer(dataset.names, config, args.engine) if config else _resume(
+            args, dataset.names, out)
+    except (ConfigError, CheckpointError, DatasetError) as error:
         raise CLIError(str(error)) from None
     cfg = trainer.config
+    if trainer.done:
+        raise CLIError(f"the checkpoint has finished its schedule (step {trainer.step} of "
+                       f"{cfg.num_steps}); pass --steps N above {trainer.step} to train longer")
     stop = cfg.num_steps if args.stop_at is None else args.stop_at
     if not trainer.step < stop <= cfg.num_steps:
         raise CLIError(f"--stop-at must be in {trainer.step + 1}..{cfg.num_steps}, got {stop}")

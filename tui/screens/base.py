@@ -18,20 +18,37 @@ from ..widgets.title_bar import TitleBar
 from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 
 
-def key_list(app) -> list[tuple[str, str]]:
-    """The active bindings (focused widget, screen, app) as (key, description), deduplicated."""
-    seen: set[tuple[str, str]] = set()
-    keys: list[tuple[str, str]] = []
+def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The active bindings grouped as the help shows them: this screen, everywhere, the panel.
+
+    Each (key, description) appears once; system bindings (copy, etc.) are left out.
+    """
+    screen, focused = app.screen, app.focused
+    sections: dict[str, list[tuple[str, str]]] = {
+        "This screen": [],
+        "Everywhere": [],
+        "In the focused panel": [],
+    }
+    seen: set[str] = set()
     for active in app.active_bindings.values():
         binding = active.binding
-        if not binding.description:
+        if not binding.description or binding.system or binding.description in seen:
             continue
+        if binding.action.endswith("copy_text"):
+            continue  # mouse selection only; the app is keyboard-first
+        seen.add(binding.description)
         key = binding.key_display or app.get_key_display(binding)
-        item = (key, binding.description)
-        if item not in seen:
-            seen.add(item)
-            keys.append(item)
-    return keys
+        if active.node is screen and binding.action.startswith(("app.", "focus_")):
+            section = "Everywhere"  # Textual's own Tab / Shift+Tab focus moves
+        elif active.node is screen:
+            section = "This screen"
+        elif active.node is app:
+            section = "Everywhere"
+        else:
+            section = "In the focused panel" if active.node is focused else "This screen"
+        sections[section].append((key, binding.description))
+    sections["Everywhere"].append(("ctrl+p", "Command palette"))
+    return [(title, keys) for title, keys in sections.items() if keys]
 
 
 class BaseScreen(Screen):
@@ -71,7 +88,7 @@ class BaseScreen(Screen):
     def action_help(self) -> None:
         from ..widgets.help_screen import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.help_title, key_list(self.app), self.HELP_NOTES))
+        self.app.push_screen(HelpScreen(self.help_title, key_sections(self.app), self.HELP_NOTES))
 
     def action_back(self) -> None:
         self.app.go_back()

@@ -14,14 +14,12 @@ from .base import BaseScreen
 
 
 def _row_label(question: Question, spec: ScreenSpec, first: bool) -> Text:
+    # Screens still to come are dimmed; the detail panel says what they will show.
+    style = "dim" if spec.module is None else "bold"
     if first:
-        number = (f" {question.number} ", "bold reverse")
-        label = Text.assemble(number, "  ", (question.title, "bold"))
-    else:
-        label = Text.assemble("    └ ", (spec.title, "bold"))
-    if spec.module is None:
-        label.append("  (coming)", style="dim")
-    return label
+        number = (f" {question.number} ", "reverse")
+        return Text.assemble(number, "  ", (question.title, style))
+    return Text.assemble("    └ ", (spec.title, style))
 
 
 class HomeScreen(BaseScreen):
@@ -37,6 +35,7 @@ class HomeScreen(BaseScreen):
         Binding("6", "open_question(6)", "CUDA", show=False),
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
+        Binding("escape", "back", "Back", show=False),
     ]
     HELP_NOTES = "1–6 open a question; ↑/↓ (or j/k) and Enter open any screen, parts included."
 

@@ -18,18 +18,29 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, keys: list[tuple[str, str]], notes: str = "") -> None:
+    def __init__(
+        self, title: str, sections: list[tuple[str, list[tuple[str, str]]]], notes: str = ""
+    ) -> None:
         super().__init__()
         self.help_title = title
-        self.keys = keys
+        self.sections = sections
         self.notes = notes
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        """Every (key, description) listed, in order."""
+        return [item for _, keys in self.sections for item in keys]
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description in self.keys:
-            table.add_row(key, description)
+        for index, (section, keys) in enumerate(self.sections):
+            if index:
+                table.add_row("", "")
+            table.add_row(Text(section, style="italic"), "")
+            for key, description in keys:
+                table.add_row(key, description)
         with VerticalScroll(id="help-body"):
             yield Static(Text(f"Keys — {self.help_title}", style="bold"), id="help-title")
             yield Static(table, id="help-keys")

@@ -1,0 +1,348 @@
+"""A live training session: the loop a UI runs off its own thread, driven by commands.
+
+`run_session` owns a Trainer. It trains step by step, checks its command queue between steps
+(pause, resume, stop, temperature, which name's attention, which weight to inspect, save), and
+publishes `Snapshot`s — plain, picklable data — at most every `publish_interval` seconds, plus
+whenever something the user asked for is ready. The same loop runs in a thread (NumPy engine)
+or in a child process (scalar engine, whose pure-Python steps would starve a UI thread of the
+GIL); `ProcessSession` starts and reliably ends such a child.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..data import DatasetError, load_names
+from .adam import AdamView
+from .checkpoint import CheckpointError, load_checkpoint, resume_trainer, save_checkpoint
+from .config import Config, ConfigError
+from .trainer import ParamRow, Trainer
+
+# Session states, in the order a run usually passes through them.
+STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
+    "starting", "running", "paused", "finished", "stopped", "failed")
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What to train: a fresh run from `config`, or the checkpoint at `checkpoint_path`."""
+
+    config: Config
+    engine: str = "numpy"
+    data_path: str | None = None
+    checkpoint_path: str | None = None
+    sample_every: int = 25  # steps between refreshes of samples, held-out loss and attention
+    min_refresh_interval: float = 0.25  # seconds: a fast engine skips refreshes nobody could read
+    sample_count: int = 8
+    temperature: float = 0.5
+    heldout_limit: int = 500  # held-out names scored at each refresh (all of them at the end)
+    publish_interval: float = 0.1  # seconds
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    name: str
+    labels: list[str]
+    maps: np.ndarray  # (n_layer, n_head, T, T), row = query position
+
+
+@dataclass
+class Snapshot:
+    """What changed since the last snapshot; None fields are unchanged."""
+
+    state: str
+    step: int = 0
+    num_steps: int = 0
+    losses: list[tuple[int, float]] = field(default_factory=list)  # new (step, loss) points
+    lr: float | None = None
+    steps_per_second: float | None = None
+    config: Config | None = None  # sent once the trainer exists (a loaded checkpoint's config)
+    engine: str | None = None
+    vocab_size: int | None = None
+    heldout: tuple[int, float] | None = None  # (step, nats per held-out token)
+    samples: list[str] | None = None
+    temperature: float | None = None
+    attention: AttentionView | None = None
+    params: list[ParamRow] | None = None
+    adam: tuple[str, int, int, AdamView] | None = None  # (matrix, row, col, view)
+    message: str | None = None
+
+
+Publish = Callable[[Snapshot], None]
+
+
+def build_trainer(spec: SessionSpec) -> tuple[Trainer, str | None]:
+    """The spec's trainer and the data source's notice (e.g. the bundled corpus in use)."""
+    dataset = load_names(spec.data_path)
+    if spec.checkpoint_path is None:
+        return Trainer(dataset.names, spec.config, spec.engine), dataset.notice
+    checkpoint = load_checkpoint(spec.checkpoint_path)
+    return resume_trainer(checkpoint, dataset.names, spec.engine), dataset.notice
+
+
+class _Loop:
+    def __init__(self, spec: SessionSpec, trainer: Trainer, publish: Publish) -> None:
+        self.spec, self.trainer, self.publish_fn = spec, trainer, publish
+        self.temperature = spec.temperature
+        self.attend_index = 0
+        self.inspect = ("wte", 0, 0)
+        self.samples: list[str] = []
+        self.state = PAUSED if spec.checkpoint_path else RUNNING
+        self.pending = Snapshot(state=self.state)
+        self.last_publish = time.monotonic()
+        self.window_start, self.window_steps = time.monotonic(), 0
+        self.last_refresh = -math.inf
+
+    # Publishing.
+
+    def flush(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_publish < self.spec.publish_interval:
+            return
+        t = self.trainer
+        snap = self.pending
+        snap.state, snap.step, snap.num_steps = self.state, t.step, t.config.num_steps
+        elapsed = now - self.window_start
+        if self.window_steps and elapsed > 0:
+            snap.steps_per_second = self.window_steps / elapsed
+        self.window_start, self.window_steps = now, 0
+        snap.params = t.param_table()
+        name, row, col = self.inspect
+        snap.adam = (name, row, col, t.adam_view(name, row, col))
+        self.publish_fn(snap)
+        self.pending = Snapshot(state=self.state)
+        self.last_publish = now
+
+    def refresh_samples(self, heldout_limit: int | None) -> None:
+        self.last_refresh = time.monotonic()
+        t = self.trainer
+        self.samples = t.preview_samples(self.spec.sample_count, self.temperature)
+        self.pending.samples, self.pending.temperature = list(self.samples), self.temperature
+        heldout = t.heldout_loss(heldout_limit)
+        if heldout is not None:
+            self.pending.heldout = (t.step, heldout)
+        self.refresh_attention()
+
+    def refresh_attention(self) -> None:
+        if not self.samples:
+            return
+        name = self.samples[self.attend_index % len(self.samples)]
+        labels, maps = self.trainer.attention(name)
+        self.pending.attention = AttentionView(name, labels, maps)
+
+    # Commands.
+
+    def handle(self, command: tuple) -> bool:
+        """Apply one command; False means quit."""
+        kind = command[0]
+        if kind == "quit":
+            return False
+        if kind == "pause" and self.state == RUNNING:
+            self.state = PAUSED
+        elif kind == "resume" and self.state == PAUSED:
+            self.state = RUNNING if not self.trainer.done else FINISHED
+            self.window_start, self.window_steps = time.monotonic(), 0
+        elif kind == "stop" and self.state in (RUNNING, PAUSED):
+            self.state = STOPPED
+            self.refresh_samples(None)
+        elif kind == "temperature":
+            self.temperature = float(command[1])
+            self.refresh_samples(self.spec.heldout_limit)
+        elif kind == "attend":
+            self.attend_index = int(command[1])
+            self.refresh_attention()
+        elif kind == "inspect":
+            self.inspect = (str(command[1]), int(command[2]), int(command[3]))
+        elif kind == "save":
+            self.save(str(command[1]))
+        self.flush(force=True)
+        return True
+
+    def save(self, path: str) -> None:
+        try:
+            written = save_checkpoint(path, self.trainer)
+            self.pending.message = f"Saved step {self.trainer.step} to {written}"
+        except CheckpointError as error:
+            self.pending.message = f"Save failed: {error}"
+
+    # Training.
+
+    def train_one(self) -> None:
+        event = self.trainer.train_step()
+        self.window_steps += 1
+        self.pending.losses.append((event.step, event.loss))
+        self.pending.lr = event.lr
+        if self.trainer.done:
+            self.state = FINISHED
+            self.refresh_samples(None)
+            self.flush(force=True)
+        elif (event.step % self.spec.sample_every == 0
+              and time.monotonic() - self.last_refresh >= self.spec.min_refresh_interval):
+            self.refresh_samples(self.spec.heldout_limit)
+            self.flush(force=True)
+        else:
+            self.flush()
+
+
+def run_session(spec: SessionSpec, commands, publish: Publish,
+                should_stop: Callable[[], bool]) -> None:
+    """Train per `spec`, obeying `commands` (a queue of tuples), until told to quit or stop.
+
+    Publishes a first snapshot with the config and samples as soon as the trainer exists;
+    a spec that cannot be built publishes one FAILED snapshot with the reason.
+    """
+    try:
+        trainer, notice = build_trainer(spec)
+    except (ConfigError, CheckpointError, DatasetError) as error:
+        publish(Snapshot(state=FAILED, message=str(error)))
+        return
+    loop = _Loop(spec, trainer, publish)
+    loop.pending = replace(loop.pending, config=trainer.config, engine=trainer.engine,
+                           vocab_size=trainer.vocab_size, message=notice)
+    if trainer.done:
+        loop.state = FINISHED
+    loop.refresh_samples(spec.heldout_limit)
+    loop.flush(force=True)
+    while not should_stop():
+        if loop.state == RUNNING:
+            try:
+                command = commands.get_nowait()
+            except queue.Empty:
+                loop.train_one()
+                continue
+        else:
+            try:
+                command = commands.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        if not loop.handle(command):
+            return
+
+
+# --- the scalar engine's child process -------------------------------------------------------
+
+def _process_main(spec: SessionSpec, commands, outbox) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C belongs to the app, not to us
+    # The child shares the app's terminal: nothing it prints may reach the screen.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    parent = os.getppid()
+    try:
+        run_session(spec, commands, outbox.put, lambda: os.getppid() != parent)
+    except Exception as error:  # a bug must reach the UI as a message, not vanish
+        outbox.put(Snapshot(state=FAILED, message=f"training process failed: {error!r}"))
+
+
+@contextmanager
+def _real_stdio():
+    """Undo a UI's stdio capture while starting a child: multiprocessing passes the
+    resource tracker sys.stderr.fileno(), which a capture object (Textual's) reports as -1."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = sys.__stdout__ or saved[0]
+    sys.stderr = sys.__stderr__ or saved[1]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+class ProcessSession:
+    """`run_session` in a child process; `poll()` returns what it published, `close()` ends it.
+
+    The child is a daemon (multiprocessing ends it if the app exits), and it also quits by
+    itself when its parent disappears, so no training process outlives the app.
+    """
+
+    def __init__(self, spec: SessionSpec) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a threaded UI process
+        with _real_stdio():
+            self.commands = context.Queue()
+            self.outbox = context.Queue()
+            self.process = context.Process(target=_process_main, name="microgpt-training",
+                                           args=(spec, self.commands, self.outbox), daemon=True)
+            self.process.start()
+
+    def send(self, command: tuple) -> None:
+        if self.process.is_alive():
+            self.commands.put(command)
+
+    def poll(self) -> list[Snapshot]:
+        snapshots = []
+        while True:
+            try:
+                snapshots.append(self.outbox.get_nowait())
+            except (queue.Empty, OSError, EOFError, ValueError):
+                return snapshots
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self, wait: bool = False) -> None:
+        """Ask the child to quit, then make sure it is gone (in the background unless wait)."""
+        self.send(("quit",))
+        self.commands.cancel_join_thread()
+        self.outbox.cancel_join_thread()
+        if wait:
+            _reap(self.process, grace=0.2)
+        else:
+            threading.Thread(target=_reap, args=(self.process, 0.5), daemon=True).start()
+
+
+def _reap(process, grace: float) -> None:
+    process.join(grace)
+    if process.is_alive():
+        process.terminate()
+        process.join(2.0)
+    if process.is_alive():
+        process.kill()
+        process.join(2.0)
+
+
+class ThreadSession:
+    """`run_session` on a thread the caller provides (a UI worker); same interface."""
+
+    def __init__(self, spec: SessionSpec) -> None:
+        self.spec = spec
+        self.commands: queue.Queue = queue.Queue()
+        self.outbox: queue.Queue = queue.Queue()
+        self.stopped = threading.Event()
+
+    def run(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """The thread's body: returns when closed or cancelled."""
+        try:
+            run_session(self.spec, self.commands, self.outbox.put,
+                        lambda: self.stopped.is_set() or cancelled())
+        finally:
+            self.stopped.set()
+
+    def send(self, command: tuple) -> None:
+        self.commands.put(command)
+
+    def poll(self) -> list[Snapshot]:
+        snapshots = []
+        while True:
+            try:
+                snapshots.append(self.outbox.get_nowait())
+            except queue.Empty:
+                return snapshots
+
+    @property
+    def alive(self) -> bool:
+        return not self.stopped.is_set()
+
+    def close(self, wait: bool = False) -> None:
+        self.stopped.set()

@@ -1,0 +1,366 @@
+"""The kernels, their compile-time parameters, and how one problem maps onto their launches.
+
+Everything here is shared by the real launch (runtime.py), the CPU twin (sim.py), the trace
+(trace.py), the CLI and the screen, so a tile means the same thing everywhere. Sizes are in
+elements unless a name says bytes; all data is fp32 (4 bytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+
+FLOAT_BYTES = 4
+MAX_HEAD_DIM = 128
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """One kernel source: its entry points in launch order and its default macros."""
+
+    name: str
+    source: str  # file name in this package
+    family: str  # "matmul" (C = A·B, n×n) or "attention" (O = softmax(QKᵀ/√d)·V)
+    entries: tuple[str, ...]
+    defines: dict[str, int] = field(default_factory=dict)
+    summary: str = ""
+
+    def source_text(self) -> str:
+        return resources.files("microgpt_tui.kernels").joinpath(self.source).read_text("utf-8")
+
+
+KERNELS: dict[str, KernelSpec] = {
+    spec.name: spec
+    for spec in (
+        KernelSpec(
+            "matmul_naive",
+            "matmul_naive.cu",
+            "matmul",
+            ("matmul_naive",),
+            {},
+            "one thread per C element, every operand read from HBM",
+        ),
+        KernelSpec(
+            "matmul_tiled",
+            "matmul_tiled.cu",
+            "matmul",
+            ("matmul_tiled",),
+            {"TILE": 16},
+            "TILE×TILE tiles of A and B staged in shared memory",
+        ),
+        KernelSpec(
+            "matmul_register_blocked",
+            "matmul_register_blocked.cu",
+            "matmul",
+            ("matmul_register_blocked",),
+            {"BM": 128, "BN": 128, "BK": 8, "TM": 8, "TN": 8},
+            "shared-memory tiles plus a TM×TN patch of C per thread in registers",
+        ),
+        KernelSpec(
+            "attention_naive",
+            "attention_naive.cu",
+            "attention",
+            ("attention_scores", "attention_softmax", "attention_pv"),
+            {"SOFTMAX_THREADS": 128},
+            "S = QKᵀ/√d to HBM (N×N), softmax, then P·V: three kernels",
+        ),
+        KernelSpec(
+            "flash_attention_fwd",
+            "flash_attention_fwd.cu",
+            "attention",
+            ("flash_attention_fwd",),
+            {"HEAD_DIM": 64, "BR": 32, "BC": 32},
+            "FlashAttention-2: K/V tiles streamed through SRAM, online softmax",
+        ),
+    )
+}
+
+
+class ProblemError(ValueError):
+    """A problem size the kernels (or the simulator) cannot take; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What to compute: n×n matmul, or attention over `heads` (batch·heads) sequences of n×d."""
+
+    kernel: str
+    n: int
+    d: int = 64
+    causal: bool = False
+    heads: int = 1
+
+    @property
+    def spec(self) -> KernelSpec:
+        return KERNELS[self.kernel]
+
+    @property
+    def family(self) -> str:
+        return self.spec.family
+
+    def describe(self) -> str:
+        if self.family == "matmul":
+            return f"{self.kernel} n={self.n}"
+        causal = " causal" if self.causal else ""
+        heads = f" heads={self.heads}" if self.heads != 1 else ""
+        return f"{self.kernel} N={self.n} d={self.d}{causal}{heads}"
+
+
+def find_kernel(name: str) -> KernelSpec:
+    try:
+        return KERNELS[name]
+    except KeyError:
+        raise ProblemError(f"unknown kernel {name!r}; choose from {', '.join(KERNELS)}") from None
+
+
+def defines_for(problem: Problem, overrides: dict[str, int] | None = None) -> dict[str, int]:
+    """The macros a problem compiles with: the defaults, HEAD_DIM = d for flash, then overrides."""
+    defines = dict(problem.spec.defines)
+    if "HEAD_DIM" in defines:
+        defines["HEAD_DIM"] = problem.d
+        if problem.d > 64:
+            defines["BC"] = 16  # keeps (BR + 2·BC)·d + BR·BC floats within 48 KiB of SRAM
+    defines.update(overrides or {})
+    return defines
+
+
+def check_problem(problem: Problem, max_n: int) -> None:
+    """Raise ProblemError for sizes the kernels cannot take (or beyond `max_n`)."""
+    find_kernel(problem.kernel)
+    if not 1 <= problem.n <= max_n:
+        raise ProblemError(f"n must be between 1 and {max_n:,} (got {problem.n:,})")
+    if problem.family == "attention":
+        if not 1 <= problem.d <= MAX_HEAD_DIM:
+            raise ProblemError(f"d must be between 1 and {MAX_HEAD_DIM} (got {problem.d})")
+        if not 1 <= problem.heads <= 65535:
+            raise ProblemError(f"heads must be between 1 and 65535 (got {problem.heads})")
+
+
+def threads_per_block(entry: str, defines: dict[str, int]) -> int:
+    if entry == "matmul_tiled":
+        return defines["TILE"] ** 2
+    if entry == "matmul_register_blocked":
+        return (defines["BM"] // defines["TM"]) * (defines["BN"] // defines["TN"])
+    if entry == "attention_softmax":
+        return defines["SOFTMAX_THREADS"]
+    if entry == "flash_attention_fwd":
+        return defines["BR"]
+    return 256  # the 16×16 one-thread-per-output kernels
+
+
+def shared_bytes(entry: str, defines: dict[str, int]) -> int:
+    """Static shared memory per block, by the kernel's own arithmetic (ptxas must agree)."""
+    if entry == "matmul_tiled":
+        return 2 * defines["TILE"] ** 2 * FLOAT_BYTES
+    if entry == "matmul_register_blocked":
+        return (defines["BM"] + defines["BN"]) * defines["BK"] * FLOAT_BYTES
+    if entry == "attention_softmax":
+        return defines["SOFTMAX_THREADS"] * FLOAT_BYTES
+    if entry == "flash_attention_fwd":
+        tiles = (defines["BR"] + 2 * defines["BC"]) * defines["HEAD_DIM"]
+        return (tiles + defines["BR"] * defines["BC"]) * FLOAT_BYTES
+    return 0
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One kernel launch: entry point, grid and block shape, and trace slots per block."""
+
+    entry: str
+    grid: tuple[int, int, int]
+    block: tuple[int, int, int]
+    steps: int  # tile steps in each block's loop = trace slots per block
+    shared_bytes: int
+
+    @property
+    def blocks(self) -> int:
+        return self.grid[0] * self.grid[1] * self.grid[2]
+
+    @property
+    def threads(self) -> int:
+        return self.block[0] * self.block[1] * self.block[2]
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def plan(problem: Problem, defines: dict[str, int] | None = None) -> list[Launch]:
+    """The launches that compute `problem`, in stream order."""
+    defines = defines or defines_for(problem)
+    n, d, heads = problem.n, problem.d, problem.heads
+
+    def launch(entry, grid, block, steps):
+        return Launch(entry, grid, block, steps, shared_bytes(entry, defines))
+
+    match problem.kernel:
+        case "matmul_naive":
+            return [launch("matmul_naive", (_cdiv(n, 16), _cdiv(n, 16), 1), (16, 16, 1), 1)]
+        case "matmul_tiled":
+            t = defines["TILE"]
+            return [launch("matmul_tiled", (_cdiv(n, t), _cdiv(n, t), 1), (t, t, 1), _cdiv(n, t))]
+        case "matmul_register_blocked":
+            grid = (_cdiv(n, defines["BN"]), _cdiv(n, defines["BM"]), 1)
+            threads = threads_per_block("matmul_register_blocked", defines)
+            steps = _cdiv(n, defines["BK"])
+            return [launch("matmul_register_blocked", grid, (threads, 1, 1), steps)]
+        case "attention_naive":
+            return [
+                launch("attention_scores", (_cdiv(n, 16), _cdiv(n, 16), heads), (16, 16, 1), 1),
+                launch("attention_softmax", (n, heads, 1), (defines["SOFTMAX_THREADS"], 1, 1), 1),
+                launch("attention_pv", (_cdiv(d, 16), _cdiv(n, 16), heads), (16, 16, 1), 1),
+            ]
+        case "flash_attention_fwd":
+            grid = (_cdiv(n, defines["BR"]), heads, 1)
+            steps = _cdiv(n, defines["BC"])
+            return [launch("flash_attention_fwd", grid, (defines["BR"], 1, 1), steps)]
+    raise ProblemError(f"unknown kernel {problem.kernel!r}")
+
+
+def flash_tiles_for_block(q_tile: int, n: int, defines: dict[str, int], causal: bool) -> int:
+    """K/V tiles a flash block visits: all of them, or up to the diagonal when causal."""
+    tiles = _cdiv(n, defines["BC"])
+    if causal:
+        tiles = min(tiles, (q_tile * defines["BR"] + defines["BR"] - 1) // defines["BC"] + 1)
+    return tiles
+
+
+def visible_pairs(n: int, causal: bool) -> int:
+    """(query, key) pairs that attention scores: n², or n(n+1)/2 when causal."""
+    return n * (n + 1) // 2 if causal else n * n
+
+
+def flop_count(problem: Problem) -> float:
+    """Useful floating-point operations: 2n³ for matmul; 4·d per visible pair per head."""
+    if problem.family == "matmul":
+        return 2.0 * problem.n**3
+    return 4.0 * problem.d * visible_pairs(problem.n, problem.causal) * problem.heads
+
+
+@dataclass(frozen=True)
+class TileRef:
+    """A rectangle of one operand moved between HBM and SRAM: rows [r0, r1) × cols [c0, c1)."""
+
+    operand: str  # "A", "B", "C" or "Q", "K", "V", "O", "S", "P"
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    store: bool = False  # False: HBM → SRAM (a load); True: SRAM/registers → HBM
+    head: int = 0
+
+    @property
+    def elements(self) -> int:
+        return (self.rows[1] - self.rows[0]) * (self.cols[1] - self.cols[0])
+
+    @property
+    def bytes(self) -> int:
+        return self.elements * FLOAT_BYTES
+
+
+def step_tiles(
+    problem: Problem, defines: dict[str, int], launch_index: int, block: tuple[int, int, int],
+    step: int,
+) -> list[TileRef]:
+    """What one block moves between HBM and SRAM in one tile step (partial tiles clipped to n).
+
+    For matmul and flash the loads are the tiles staged in shared memory; for the
+    one-thread-per-output kernels they are the rows and columns the block reads at least once.
+    """
+    n, d = problem.n, problem.d
+    bx, by, bz = block
+
+    def span(index: int, size: int, limit: int) -> tuple[int, int]:
+        return (index * size, min((index + 1) * size, limit))
+
+    match problem.kernel:
+        case "matmul_naive":
+            rows, cols = span(by, 16, n), span(bx, 16, n)
+            return [TileRef("A", rows, (0, n)), TileRef("B", (0, n), cols),
+                    TileRef("C", rows, cols, store=True)]
+        case "matmul_tiled" | "matmul_register_blocked":
+            if problem.kernel == "matmul_tiled":
+                tm = tn = tk = defines["TILE"]
+            else:
+                tm, tn, tk = defines["BM"], defines["BN"], defines["BK"]
+            rows, cols, ks = span(by, tm, n), span(bx, tn, n), span(step, tk, n)
+            refs = [TileRef("A", rows, ks), TileRef("B", ks, cols)]
+            if step == _cdiv(n, tk) - 1:
+                refs.append(TileRef("C", rows, cols, store=True))
+            return refs
+        case "attention_naive":
+            if launch_index == 0:
+                rows, cols = span(by, 16, n), span(bx, 16, n)
+                return [TileRef("Q", rows, (0, d), head=bz), TileRef("K", cols, (0, d), head=bz),
+                        TileRef("S", rows, cols, store=True, head=bz)]
+            if launch_index == 1:
+                row = (bx, bx + 1)
+                return [TileRef("S", row, (0, n), head=by),
+                        TileRef("P", row, (0, n), store=True, head=by)]
+            rows, cols = span(by, 16, n), span(bx, 16, d)
+            return [TileRef("P", rows, (0, n), head=bz), TileRef("V", (0, n), cols, head=bz),
+                    TileRef("O", rows, cols, store=True, head=bz)]
+        case "flash_attention_fwd":
+            rows = span(bx, defines["BR"], n)
+            keys = span(step, defines["BC"], n)
+            refs = []
+            if step == 0:
+                refs.append(TileRef("Q", rows, (0, d), head=by))
+            refs += [TileRef("K", keys, (0, d), head=by), TileRef("V", keys, (0, d), head=by)]
+            if step == flash_tiles_for_block(bx, n, defines, problem.causal) - 1:
+                refs.append(TileRef("O", rows, (0, d), store=True, head=by))
+            return refs
+    raise ProblemError(f"unknown kernel {problem.kernel!r}")
+
+
+def step_flops(problem: Problem, defines: dict[str, int], launch_index: int,
+               refs: list[TileRef]) -> int:
+    """Multiply-add work of one tile step (2 flops per FMA), for the simulator's clock."""
+    loads = {ref.operand: ref for ref in refs if not ref.store}
+    match problem.kernel:
+        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
+            a, b = loads["A"], loads["B"]
+            return 2 * (a.rows[1] - a.rows[0]) * (a.cols[1] - a.cols[0]) * (b.cols[1] - b.cols[0])
+        case "attention_naive":
+            if launch_index == 0:
+                return 2 * loads["Q"].elements * (loads["K"].rows[1] - loads["K"].rows[0])
+            if launch_index == 1:
+                return 4 * loads["S"].elements
+            return 2 * loads["P"].elements * (loads["V"].cols[1] - loads["V"].cols[0])
+        case "flash_attention_fwd":
+            rows = min(defines["BR"], problem.n)
+            keys = loads["K"].rows[1] - loads["K"].rows[0]
+            return 4 * rows * keys * problem.d
+    return 0
+
+
+def extra_memory_bytes(problem: Problem) -> int:
+    """Scratch HBM beyond inputs and output: the N×N score matrix for naive attention, else 0."""
+    if problem.kernel == "attention_naive":
+        return problem.heads * problem.n * problem.n * FLOAT_BYTES
+    return 0
+
+
+def attention_hbm_bytes(problem: Problem, defines: dict[str, int] | None = None) -> int:
+    """HBM↔SRAM bytes the attention kernels move, by closed form (the simulator counts the same).
+
+    Naive: the score kernel reads 16 Q rows and 16 K rows per 16×16 block and writes S (N²);
+    softmax reads and writes every row (2·N²); P·V reads 16 P rows and a 16-column V strip per
+    block and writes O. Flash: each block reads its Q tile once and every visible K/V tile once,
+    and writes its O tile once; the N×N scores never leave the chip.
+    """
+    defines = defines or defines_for(problem)
+    n, d, f = problem.n, problem.d, FLOAT_BYTES
+    if problem.kernel == "attention_naive":
+        row_tiles, d_tiles = _cdiv(n, 16), _cdiv(d, 16)
+        scores = 2 * n * d * row_tiles + n * n  # Q and K rows once per block; S written
+        softmax = 2 * n * n
+        pv = n * n * d_tiles + n * d * row_tiles + n * d  # P rows, V strips, O written
+        return problem.heads * (scores + softmax + pv) * f
+    if problem.kernel == "flash_attention_fwd":
+        total = 0
+        for q_tile in range(_cdiv(n, defines["BR"])):
+            rows = min(defines["BR"], n - q_tile * defines["BR"])
+            tiles = flash_tiles_for_block(q_tile, n, defines, problem.causal)
+            keys = min(tiles * defines["BC"], n)
+            total += 2 * rows * d + 2 * keys * d  # Q in, O out; K and V in
+        return problem.heads * total * f
+    raise ProblemError(f"{problem.kernel} is not an attention kernel")

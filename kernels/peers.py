@@ -1,0 +1,92 @@
+"""The libraries our kernels are measured against on a GPU: cuBLAS and PyTorch's SDPA.
+
+cuBLAS is reached through cupy (or torch.matmul when only torch is installed); attention
+through torch.nn.functional.scaled_dot_product_attention. Neither is a dependency: when they
+are missing, or there is no GPU, the answer is a note saying why, never an error.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Problem
+
+
+@dataclass(frozen=True)
+class PeerTime:
+    name: str  # "cuBLAS (cupy)", "PyTorch SDPA"
+    seconds: float | None  # median of the repeats; None when unavailable
+    note: str = ""
+
+
+def _torch_cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError:
+        return None
+    try:
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # noqa: BLE001 (cupy raises its own CUDA errors without a GPU)
+        return None
+
+
+def _time_cupy(cupy, run, repeats: int) -> float:
+    start, stop = cupy.cuda.Event(), cupy.cuda.Event()
+    run()
+    samples = []
+    for _ in range(repeats):
+        start.record()
+        run()
+        stop.record()
+        stop.synchronize()
+        samples.append(cupy.cuda.get_elapsed_time(start, stop) / 1e3)
+    return statistics.median(samples)
+
+
+def _time_torch(torch, run, repeats: int) -> float:
+    start = torch.cuda.Event(enable_timing=True)
+    stop = torch.cuda.Event(enable_timing=True)
+    run()
+    samples = []
+    for _ in range(repeats):
+        start.record()
+        run()
+        stop.record()
+        stop.synchronize()
+        samples.append(start.elapsed_time(stop) / 1e3)
+    return statistics.median(samples)
+
+
+def peer_time(problem: Problem, inputs: dict[str, np.ndarray], repeats: int = 5) -> PeerTime:
+    """Time the library doing the same fp32 work on GPU 0 (TF32 off, so the work matches)."""
+    if problem.family == "matmul":
+        cupy = _cupy()
+        if cupy is not None:
+            a, b = cupy.asarray(inputs["A"]), cupy.asarray(inputs["B"])
+            return PeerTime("cuBLAS (cupy)", _time_cupy(cupy, lambda: a @ b, repeats))
+        torch = _torch_cuda()
+        if torch is None:
+            return PeerTime("cuBLAS", None, "install cupy or torch with CUDA to compare")
+        torch.backends.cuda.matmul.allow_tf32 = False
+        a, b = (torch.from_numpy(inputs[k]).cuda() for k in ("A", "B"))
+        return PeerTime("cuBLAS (torch.matmul)", _time_torch(torch, lambda: a @ b, repeats))
+    torch = _torch_cuda()
+    if torch is None:
+        return PeerTime("PyTorch SDPA", None, "install torch with CUDA to compare")
+    q, k, v = (torch.from_numpy(inputs[key]).cuda()[None] for key in ("Q", "K", "V"))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    return PeerTime(
+        "PyTorch SDPA",
+        _time_torch(torch, lambda: sdpa(q, k, v, is_causal=problem.causal), repeats),
+    )

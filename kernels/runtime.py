@@ -1,0 +1,598 @@
+"""Compile the kernels with NVRTC and launch them with the CUDA driver API (cuda-python).
+
+Compilation needs only the NVRTC library (the `nvidia-cuda-nvrtc` wheel), never a GPU. Compiled
+code is cached on disk under the user cache directory, keyed by source, options, arch and NVRTC
+version. Launching needs libcuda (the NVIDIA driver) and a GPU; without them `device_status()`
+says so in one line and callers fall back to the simulator. Every failure is a `KernelError`
+whose message is fit to show a user: never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from .catalog import KERNELS, Launch, Problem, ProblemError, check_problem, defines_for, plan
+from .trace import SLOT_DTYPE, KernelTrace, LaunchInfo, TileRecord, records_from_slots
+
+NVRTC_INSTALL_HINT = (
+    'NVRTC (the CUDA runtime compiler) is not installed: pip install "microgpt-tui[nvrtc]" '
+    "(adds the nvidia-cuda-nvrtc wheel)"
+)
+DEFAULT_ARCH = 90  # compiled for when no GPU is present: Hopper, sm_90
+GPU_MAX_N = {"matmul": 32768, "attention": 65536}
+MAX_TRACE_SLOTS = 2_000_000  # 80 MB of trace records; larger runs are timed without a trace
+
+
+class KernelError(RuntimeError):
+    """Compiling or launching failed; str() is a message fit for a user."""
+
+
+class NvrtcMissing(KernelError):
+    pass
+
+
+class CompileError(KernelError):
+    def __init__(self, message: str, log: str) -> None:
+        super().__init__(message)
+        self.log = log
+
+
+class NoDevice(KernelError):
+    """No driver or no GPU: the label says which, and the simulator stands in."""
+
+
+class CudaError(KernelError):
+    def __init__(self, call: str, name: str) -> None:
+        super().__init__(_explain(call, name))
+        self.call = call
+        self.name = name
+
+
+def _explain(call: str, name: str) -> str:
+    hints = {
+        "CUDA_ERROR_OUT_OF_MEMORY": "out of GPU memory; try a smaller --n",
+        "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES": "the launch needs more registers or threads than "
+        "an SM has",
+        "CUDA_ERROR_INVALID_VALUE": "a size or launch dimension is beyond the device's limits",
+        "CUDA_ERROR_LAUNCH_FAILED": "the kernel crashed (launch failure)",
+        "CUDA_ERROR_ILLEGAL_ADDRESS": "the kernel read or wrote outside its buffers",
+        "CUDA_ERROR_UNSUPPORTED_PTX_VERSION": "the driver is older than NVRTC; update the NVIDIA "
+        "driver",
+        "CUDA_ERROR_NO_BINARY_FOR_GPU": "the compiled code does not match this GPU's arch",
+    }
+    hint = hints.get(name)
+    return f"{call} failed: {name}" + (f" ({hint})" if hint else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# NVRTC
+
+
+@functools.cache
+def _nvrtc():
+    try:
+        from cuda.bindings import nvrtc
+
+        result, major, minor = nvrtc.nvrtcVersion()
+    except Exception as error:  # noqa: BLE001 (a missing library surfaces as many error types)
+        raise NvrtcMissing(NVRTC_INSTALL_HINT) from error
+    if result != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        raise NvrtcMissing(NVRTC_INSTALL_HINT)
+    return nvrtc, (major, minor)
+
+
+def nvrtc_version() -> tuple[int, int]:
+    """NVRTC's (major, minor); raises NvrtcMissing with install instructions."""
+    return _nvrtc()[1]
+
+
+@functools.cache
+def supported_archs() -> tuple[int, ...]:
+    """The SM architectures this NVRTC can compile for, e.g. (75, 80, …, 121)."""
+    nvrtc, _ = _nvrtc()
+    result, archs = nvrtc.nvrtcGetSupportedArchs()
+    _check_nvrtc(nvrtc, result, "nvrtcGetSupportedArchs")
+    return tuple(int(a) for a in archs)
+
+
+def choose_arch(device_arch: int | None) -> tuple[int, bool]:
+    """(arch to compile for, whether to load CUBIN) for a device arch like 90 (None: no GPU).
+
+    The device's exact arch when NVRTC knows it. Otherwise the newest supported arch of the same
+    major version, whose CUBIN runs on the newer minor; else (a GPU newer than NVRTC) the newest
+    supported arch below it, loaded as PTX for the driver to JIT-compile.
+    """
+    archs = supported_archs()
+    if device_arch is None:
+        return (DEFAULT_ARCH if DEFAULT_ARCH in archs else archs[-1]), True
+    if device_arch in archs:
+        return device_arch, True
+    same_major = [a for a in archs if a // 10 == device_arch // 10 and a <= device_arch]
+    if same_major:
+        return same_major[-1], True
+    older = [a for a in archs if a <= device_arch]
+    if not older:
+        raise KernelError(f"this NVRTC cannot compile for sm_{device_arch} (oldest: sm_{archs[0]})")
+    return older[-1], False
+
+
+def _check_nvrtc(nvrtc, result, call: str) -> None:
+    if result != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        _, name = nvrtc.nvrtcGetErrorString(result)
+        raise KernelError(f"{call} failed: {name.decode()}")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What ptxas reports for one entry point."""
+
+    registers: int
+    shared_bytes: int
+    stack_bytes: int
+    spill_stores: int
+    spill_loads: int
+
+    @property
+    def spills(self) -> int:
+        return self.spill_stores + self.spill_loads
+
+
+_ENTRY = re.compile(r"Compiling entry function '(\w+)'")
+_FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")
+_USED = re.compile(r"Used (\d+) registers")
+_SMEM = re.compile(r"(\d+) bytes smem")
+
+
+def parse_ptxas(log: str) -> dict[str, Resources]:
+    """Registers, shared memory and spills per entry point from a `ptxas -v` log."""
+    found: dict[str, Resources] = {}
+    entry = None
+    frame = (0, 0, 0)
+    for line in log.splitlines():
+        if match := _ENTRY.search(line):
+            entry, frame = match.group(1), (0, 0, 0)
+        elif entry and (match := _FRAME.search(line)):
+            frame = tuple(int(g) for g in match.groups())
+        elif entry and (match := _USED.search(line)):
+            smem = _SMEM.search(line)
+            found[entry] = Resources(
+                registers=int(match.group(1)),
+                shared_bytes=int(smem.group(1)) if smem else 0,
+                stack_bytes=frame[0],
+                spill_stores=frame[1],
+                spill_loads=frame[2],
+            )
+            entry = None
+    return found
+
+
+@dataclass
+class CompiledKernel:
+    kernel: str
+    arch: int
+    options: list[str]
+    cubin: bytes
+    ptx: str
+    log: str
+    resources: dict[str, Resources]
+    compile_seconds: float
+    from_cache: bool = False
+    traced: bool = False
+
+    @property
+    def arch_name(self) -> str:
+        return f"sm_{self.arch}"
+
+
+def _headers() -> dict[str, str]:
+    root = resources.files("microgpt_tui.kernels")
+    return {p.name: p.read_text("utf-8") for p in root.iterdir() if p.name.endswith(".cuh")}
+
+
+def compile_options(defines: dict[str, int], arch: int, trace: bool) -> list[str]:
+    options = [f"--gpu-architecture=sm_{arch}", "--ptxas-options=-v", "-std=c++17", "-lineinfo"]
+    options += [f"-D{name}={value}" for name, value in sorted(defines.items())]
+    if trace:
+        options.append("-DMICROGPT_TRACE=1")
+    return options
+
+
+def _cache_path(key: str):
+    from ..engine.data import cache_dir
+
+    return cache_dir() / "kernels" / f"{key}.json"
+
+
+def compile_kernel(
+    name: str,
+    defines: dict[str, int] | None = None,
+    *,
+    arch: int | None = None,
+    trace: bool = False,
+    use_cache: bool = True,
+) -> CompiledKernel:
+    """Compile one kernel source to CUBIN (for `arch`, default sm_90) plus PTX for display.
+
+    Raises NvrtcMissing (how to install), CompileError (with the log) or KernelError.
+    """
+    spec = KERNELS[name]
+    nvrtc, version = _nvrtc()
+    defines = dict(spec.defines if defines is None else defines)
+    arch = arch or choose_arch(None)[0]
+    if arch not in supported_archs():
+        raise KernelError(f"NVRTC {version[0]}.{version[1]} cannot compile for sm_{arch}")
+    source = spec.source_text()
+    headers = _headers()
+    options = compile_options(defines, arch, trace)
+    key_text = json.dumps([source, sorted(headers.items()), options, version], sort_keys=True)
+    key = hashlib.sha256(key_text.encode("utf-8")).hexdigest()[:32]
+    path = _cache_path(key)
+    if use_cache:
+        cached = _load_cached(path)
+        if cached is not None:
+            return cached
+
+    start = time.perf_counter()
+    names = sorted(headers)
+    result, program = nvrtc.nvrtcCreateProgram(
+        source.encode(), spec.source.encode(), len(names),
+        [headers[n].encode() for n in names], [n.encode() for n in names],
+    )
+    _check_nvrtc(nvrtc, result, "nvrtcCreateProgram")
+    try:
+        encoded = [o.encode() for o in options]
+        (compiled,) = nvrtc.nvrtcCompileProgram(program, len(encoded), encoded)
+        log = _program_text(nvrtc, program, nvrtc.nvrtcGetProgramLogSize, nvrtc.nvrtcGetProgramLog)
+        if compiled != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+            first = next((line for line in log.splitlines() if "error" in line), "see the log")
+            raise CompileError(f"{spec.source} did not compile: {first.strip()}", log)
+        cubin = _program_bytes(nvrtc, program, nvrtc.nvrtcGetCUBINSize, nvrtc.nvrtcGetCUBIN)
+        ptx = _program_text(nvrtc, program, nvrtc.nvrtcGetPTXSize, nvrtc.nvrtcGetPTX)
+    finally:
+        nvrtc.nvrtcDestroyProgram(program)
+    kernel = CompiledKernel(
+        kernel=name,
+        arch=arch,
+        options=options,
+        cubin=cubin,
+        ptx=ptx,
+        log=log,
+        resources=parse_ptxas(log),
+        compile_seconds=time.perf_counter() - start,
+        traced=trace,
+    )
+    if use_cache:
+        _store_cached(path, kernel)
+    return kernel
+
+
+def _program_bytes(nvrtc, program, size_call, get_call) -> bytes:
+    result, size = size_call(program)
+    _check_nvrtc(nvrtc, result, size_call.__name__)
+    buffer = b" " * size
+    (result,) = get_call(program, buffer)
+    _check_nvrtc(nvrtc, result, get_call.__name__)
+    return buffer
+
+
+def _program_text(nvrtc, program, size_call, get_call) -> str:
+    return _program_bytes(nvrtc, program, size_call, get_call).rstrip(b"\0").decode(
+        "utf-8", "replace"
+    )
+
+
+def _store_cached(path, kernel: CompiledKernel) -> None:
+    from ..engine.data import atomic_write_bytes
+
+    record = asdict(kernel)
+    record["cubin"] = base64.b64encode(kernel.cubin).decode("ascii")
+    record.pop("from_cache")
+    try:
+        atomic_write_bytes(path, json.dumps(record).encode("utf-8"))
+    except OSError:
+        pass  # an unwritable cache only costs a recompile next time
+
+
+def _load_cached(path) -> CompiledKernel | None:
+    try:
+        record = json.loads(path.read_text("utf-8"))
+        record["cubin"] = base64.b64decode(record["cubin"])
+        record["resources"] = {k: Resources(**v) for k, v in record["resources"].items()}
+        return CompiledKernel(**record, from_cache=True)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # missing or damaged: compile again
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    name: str
+    arch: int  # compute capability as major·10 + minor, e.g. 90
+    sm_count: int
+    total_bytes: int
+    max_shared_per_block: int
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """Whether kernels can launch here; `label` says what runs them, in a few words."""
+
+    available: bool
+    label: str
+    info: DeviceInfo | None = None
+    reason: str = ""
+
+
+def _driver():
+    """The driver module with cuInit done; NoDevice when libcuda or a GPU is missing."""
+    try:
+        from cuda.bindings import driver
+
+        (result,) = driver.cuInit(0)
+    except Exception as error:  # noqa: BLE001 (no libcuda raises loader-specific errors)
+        raise NoDevice("no CUDA driver") from error
+    if result == driver.CUresult.CUDA_ERROR_NO_DEVICE:
+        raise NoDevice("no GPU")
+    if result != driver.CUresult.CUDA_SUCCESS:
+        raise NoDevice(f"CUDA driver unusable ({_error_name(driver, result)})")
+    result, count = driver.cuDeviceGetCount()
+    if result != driver.CUresult.CUDA_SUCCESS or count == 0:
+        raise NoDevice("no GPU")
+    return driver
+
+
+def _error_name(driver, result) -> str:
+    try:
+        _, name = driver.cuGetErrorName(result)
+        return name.decode()
+    except Exception:  # noqa: BLE001
+        return str(result)
+
+
+def _call(driver, call: str, *args):
+    """Run driver.<call>(*args); raise CudaError with the error's name; return the values."""
+    out = getattr(driver, call)(*args)
+    result, values = out[0], out[1:]
+    if result != driver.CUresult.CUDA_SUCCESS:
+        raise CudaError(call, _error_name(driver, result))
+    return values[0] if len(values) == 1 else values
+
+
+@functools.cache
+def device_status() -> DeviceStatus:
+    """Probe once: GPU 0's name and arch, or why kernels will be simulated."""
+    try:
+        driver = _driver()
+        device = _call(driver, "cuDeviceGet", 0)
+        attr = driver.CUdevice_attribute
+
+        def attribute(name):
+            return int(_call(driver, "cuDeviceGetAttribute", getattr(attr, name), device))
+
+        info = DeviceInfo(
+            name=_call(driver, "cuDeviceGetName", 256, device).split(b"\0")[0].decode(),
+            arch=10 * attribute("CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR")
+            + attribute("CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR"),
+            sm_count=attribute("CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT"),
+            total_bytes=int(_call(driver, "cuDeviceTotalMem", device)),
+            max_shared_per_block=attribute("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK"),
+        )
+    except NoDevice as reason:
+        return DeviceStatus(False, f"SIMULATED — {reason}", reason=str(reason))
+    except KernelError as error:
+        return DeviceStatus(False, "SIMULATED — GPU unusable", reason=str(error))
+    return DeviceStatus(True, f"{info.name} (sm_{info.arch}, {info.sm_count} SMs)", info)
+
+
+@dataclass
+class GpuRun:
+    output: np.ndarray
+    seconds: float  # median over repeats of all the problem's launches, by CUDA events
+    samples: list[float]
+    trace: KernelTrace | None
+    compiled: CompiledKernel
+    notes: list[str] = field(default_factory=list)
+
+
+def _kernel_args(problem: Problem, entry: str, buffers: dict[str, int], trace_ptr: int,
+                 steps: int) -> list[np.generic]:
+    """Kernel arguments as numpy scalars: the driver copies each from its address."""
+    ptr = np.uint64
+    n, d = np.int32(problem.n), np.int32(problem.d)
+    scale = np.float32(1.0 / np.sqrt(problem.d))
+    causal = np.int32(problem.causal)
+    tail = [ptr(trace_ptr), np.int32(steps)]
+    if problem.family == "matmul":
+        return [ptr(buffers["A"]), ptr(buffers["B"]), ptr(buffers["C"]), n, n, n, *tail]
+    if entry == "attention_scores":
+        return [ptr(buffers["Q"]), ptr(buffers["K"]), ptr(buffers["S"]), n, d, scale, causal, *tail]
+    if entry == "attention_softmax":
+        return [ptr(buffers["S"]), n, *tail]
+    if entry == "attention_pv":
+        return [ptr(buffers["S"]), ptr(buffers["V"]), ptr(buffers["O"]), n, d, *tail]
+    return [ptr(buffers["Q"]), ptr(buffers["K"]), ptr(buffers["V"]), ptr(buffers["O"]), n,
+            scale, causal, *tail]
+
+
+class _Gpu:
+    """A primary context on GPU 0 with the allocations of one run, freed on exit."""
+
+    def __init__(self) -> None:
+        self.driver = _driver()
+        self.device = _call(self.driver, "cuDeviceGet", 0)
+        self.context = _call(self.driver, "cuDevicePrimaryCtxRetain", self.device)
+        _call(self.driver, "cuCtxSetCurrent", self.context)
+        self.allocations: list = []
+        self.modules: list = []
+
+    def __enter__(self) -> _Gpu:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for allocation in self.allocations:
+            self.driver.cuMemFree(allocation)
+        for module in self.modules:
+            self.driver.cuModuleUnload(module)
+        self.driver.cuDevicePrimaryCtxRelease(self.device)
+
+    def functions(self, compiled: CompiledKernel, entries, use_cubin: bool) -> dict:
+        # PTX (NUL-terminated) is JIT-compiled by the driver for a GPU newer than NVRTC.
+        image = compiled.cubin if use_cubin else compiled.ptx.encode() + b"\0"
+        module = _call(self.driver, "cuModuleLoadData", image)
+        self.modules.append(module)
+        return {e: _call(self.driver, "cuModuleGetFunction", module, e.encode()) for e in entries}
+
+    def alloc(self, nbytes: int) -> int:
+        pointer = _call(self.driver, "cuMemAlloc", max(nbytes, 4))
+        self.allocations.append(pointer)
+        return int(pointer)
+
+    def upload(self, array: np.ndarray) -> int:
+        array = np.ascontiguousarray(array)
+        pointer = self.alloc(array.nbytes)
+        _call(self.driver, "cuMemcpyHtoD", pointer, array.ctypes.data, array.nbytes)
+        return pointer
+
+    def download(self, pointer: int, like: np.ndarray) -> np.ndarray:
+        _call(self.driver, "cuMemcpyDtoH", like.ctypes.data, pointer, like.nbytes)
+        return like
+
+    def launch(self, function, launch: Launch, args: list[np.generic]) -> None:
+        holders = [np.array([a], dtype=a.dtype) for a in args]
+        pointers = np.array([h.ctypes.data for h in holders], dtype=np.uint64)
+        _call(self.driver, "cuLaunchKernel", function, *launch.grid, *launch.block, 0, 0,
+              pointers.ctypes.data, 0)
+
+    def timed(self, run, repeats: int) -> list[float]:
+        start = _call(self.driver, "cuEventCreate", 0)
+        stop = _call(self.driver, "cuEventCreate", 0)
+        samples = []
+        try:
+            for _ in range(repeats):
+                _call(self.driver, "cuEventRecord", start, 0)
+                run()
+                _call(self.driver, "cuEventRecord", stop, 0)
+                _call(self.driver, "cuEventSynchronize", stop)
+                samples.append(float(_call(self.driver, "cuEventElapsedTime", start, stop)) / 1e3)
+        finally:
+            self.driver.cuEventDestroy(start)
+            self.driver.cuEventDestroy(stop)
+        return samples
+
+
+def gpu_bytes_needed(problem: Problem) -> int:
+    if problem.family == "matmul":
+        return 3 * problem.n * problem.n * 4
+    io = 4 * problem.heads * problem.n * problem.d * 4
+    scores = problem.heads * problem.n * problem.n * 4 if problem.kernel == "attention_naive" else 0
+    return io + scores
+
+
+def run_on_gpu(
+    problem: Problem,
+    inputs: dict[str, np.ndarray],
+    *,
+    defines: dict[str, int] | None = None,
+    repeats: int = 5,
+    want_trace: bool = True,
+) -> GpuRun:
+    """Launch `problem` on GPU 0: output, median time of `repeats` runs, and a traced replay.
+
+    Raises NoDevice, NvrtcMissing, CompileError, ProblemError or CudaError.
+    """
+    status = device_status()
+    if not status.available:
+        raise NoDevice(status.reason)
+    info = status.info
+    check_problem(problem, GPU_MAX_N[problem.family])
+    defines = defines or defines_for(problem)
+    launches = plan(problem, defines)
+    for launch in launches:
+        if launch.shared_bytes > info.max_shared_per_block:
+            raise ProblemError(
+                f"{launch.entry} needs {launch.shared_bytes:,} bytes of shared memory per block; "
+                f"{info.name} allows {info.max_shared_per_block:,}"
+            )
+    arch, use_cubin = choose_arch(info.arch)
+    compiled = compile_kernel(problem.kernel, defines, arch=arch)
+    entries = problem.spec.entries
+    notes: list[str] = []
+    slots = sum(launch.blocks * launch.steps for launch in launches)
+    if want_trace and slots > MAX_TRACE_SLOTS:
+        notes.append(f"no trace: {slots:,} tile steps exceed the {MAX_TRACE_SLOTS:,} slot limit")
+        want_trace = False
+
+    with _Gpu() as gpu:
+        free, _total = _call(gpu.driver, "cuMemGetInfo")
+        needed = gpu_bytes_needed(problem) + (slots * SLOT_DTYPE.itemsize if want_trace else 0)
+        if needed > int(free):
+            raise ProblemError(
+                f"needs {needed / 2**30:.2f} GiB of GPU memory; {int(free) / 2**30:.2f} GiB free"
+            )
+        buffers = {name: gpu.upload(array) for name, array in inputs.items()}
+        if problem.family == "matmul":
+            output = np.empty((problem.n, problem.n), np.float32)
+            buffers["C"] = gpu.alloc(output.nbytes)
+        else:
+            output = np.empty((problem.heads, problem.n, problem.d), np.float32)
+            buffers["O"] = gpu.alloc(output.nbytes)
+            if problem.kernel == "attention_naive":
+                buffers["S"] = gpu.alloc(problem.heads * problem.n * problem.n * 4)
+
+        functions = gpu.functions(compiled, entries, use_cubin)
+
+        def run_all(functions=functions, trace_ptrs=None):
+            for index, launch in enumerate(launches):
+                trace_ptr = trace_ptrs[index] if trace_ptrs else 0
+                args = _kernel_args(problem, launch.entry, buffers, trace_ptr, launch.steps)
+                gpu.launch(functions[launch.entry], launch, args)
+
+        run_all()  # warm-up: module load, caches, clocks
+        _call(gpu.driver, "cuCtxSynchronize")
+        samples = gpu.timed(run_all, repeats)
+        gpu.download(buffers["C" if problem.family == "matmul" else "O"], output)
+
+        trace = None
+        if want_trace:
+            traced = compile_kernel(problem.kernel, defines, arch=arch, trace=True)
+            traced_functions = gpu.functions(traced, entries, use_cubin)
+            pointers = []
+            for launch in launches:
+                nbytes = launch.blocks * launch.steps * SLOT_DTYPE.itemsize
+                pointer = gpu.alloc(nbytes)
+                _call(gpu.driver, "cuMemsetD8", pointer, 0, nbytes)
+                pointers.append(pointer)
+            run_all(traced_functions, pointers)
+            _call(gpu.driver, "cuCtxSynchronize")
+            raw = []
+            for launch, pointer in zip(launches, pointers, strict=True):
+                raw.append(gpu.download(pointer, np.zeros(launch.blocks * launch.steps,
+                                                          SLOT_DTYPE)))
+            used = [r[r["end"] != 0] for r in raw]
+            t0 = min((int(u["start"].min()) for u in used if len(u)), default=0)
+            records: list[TileRecord] = []
+            for index, slots_array in enumerate(raw):
+                records += records_from_slots(slots_array, index, t0)
+            trace = KernelTrace(
+                kernel=problem.kernel,
+                problem={**asdict(problem), "defines": defines},
+                launches=[LaunchInfo(la.entry, la.grid, la.block, la.steps) for la in launches],
+                records=records,
+                simulated=False,
+                device=info.name,
+                sm_count=info.sm_count,
+            )
+    return GpuRun(output, statistics.median(samples), samples, trace, compiled, notes)

@@ -1,0 +1,139 @@
+"""The one trace schema: which block ran which tile step, on which SM, from when to when.
+
+A real launch (kernels built with -DMICROGPT_TRACE, see trace.cuh) and the CPU simulator both
+produce a `KernelTrace`; the screen replays it, the CLI writes it as Chrome-trace JSON for
+Perfetto (pid = SM, tid = block), and the tests check its invariants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+# The device-side TraceSlot of trace.cuh, byte for byte (40 bytes, no padding surprises).
+SLOT_DTYPE = np.dtype(
+    [
+        ("start", "<u8"),
+        ("end", "<u8"),
+        ("sm", "<u4"),
+        ("block_x", "<u4"),
+        ("block_y", "<u4"),
+        ("block_z", "<u4"),
+        ("step", "<u4"),
+        ("pad", "<u4"),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class TileRecord:
+    """One tile step of one block. Times are ns from the start of the first launch."""
+
+    launch: int  # index into KernelTrace.launches (naive attention runs three kernels)
+    block: tuple[int, int, int]  # blockIdx (x, y, z)
+    step: int  # tile index in the block's loop (the k tile of matmul, the K/V tile of flash)
+    sm: int
+    start_ns: int
+    end_ns: int
+
+
+@dataclass(frozen=True)
+class LaunchInfo:
+    entry: str
+    grid: tuple[int, int, int]
+    block: tuple[int, int, int]
+    steps: int  # trace slots per block
+
+    def linear_block(self, block: tuple[int, int, int]) -> int:
+        x, y, z = block
+        return (z * self.grid[1] + y) * self.grid[0] + x
+
+
+@dataclass
+class KernelTrace:
+    """Every tile step of a run, in the order the steps started."""
+
+    kernel: str
+    problem: dict
+    launches: list[LaunchInfo]
+    records: list[TileRecord]
+    simulated: bool
+    device: str  # "simulated GPU (4 SMs)" or the CUDA device name
+    sm_count: int
+    blocks_per_sm: int | None = None  # the simulator's occupancy limit; None for a real GPU
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duration_ns(self) -> int:
+        return max((r.end_ns for r in self.records), default=0)
+
+    def sorted_records(self) -> list[TileRecord]:
+        return sorted(self.records, key=lambda r: (r.start_ns, r.launch, r.sm, r.block, r.step))
+
+    def to_chrome(self) -> dict:
+        """Chrome-trace JSON (the format Perfetto opens): one complete event per tile step."""
+        events: list[dict] = []
+        named_sms: set[int] = set()
+        named_blocks: set[tuple[int, int]] = set()
+        for record in self.sorted_records():
+            launch = self.launches[record.launch]
+            tid = record.launch * 1_000_000 + launch.linear_block(record.block)
+            if record.sm not in named_sms:
+                named_sms.add(record.sm)
+                events.append({"ph": "M", "name": "process_name", "pid": record.sm, "tid": 0,
+                               "args": {"name": f"SM {record.sm}"}})
+            if (record.sm, tid) not in named_blocks:
+                named_blocks.add((record.sm, tid))
+                events.append({"ph": "M", "name": "thread_name", "pid": record.sm, "tid": tid,
+                               "args": {"name": f"{launch.entry} block {record.block}"}})
+            events.append(
+                {
+                    "ph": "X",
+                    "name": f"{launch.entry} step {record.step}",
+                    "cat": "simulated" if self.simulated else "gpu",
+                    "pid": record.sm,
+                    "tid": tid,
+                    "ts": record.start_ns / 1000.0,  # Chrome traces count microseconds
+                    "dur": max(record.end_ns - record.start_ns, 1) / 1000.0,
+                    "args": {"block": list(record.block), "step": record.step},
+                }
+            )
+        return {
+            "traceEvents": events,
+            "displayTimeUnit": "ns",
+            "otherData": {
+                "kernel": self.kernel,
+                "problem": self.problem,
+                "device": self.device,
+                "simulated": self.simulated,
+                "sm_count": self.sm_count,
+                "blocks_per_sm": self.blocks_per_sm,
+                "launches": [asdict(launch) for launch in self.launches],
+            },
+        }
+
+    def write_chrome(self, path: str | Path) -> None:
+        """Write the Chrome-trace JSON atomically (temp file + rename)."""
+        from ..engine.data import atomic_write_bytes
+
+        data = json.dumps(self.to_chrome(), separators=(",", ":")).encode("utf-8")
+        atomic_write_bytes(Path(path), data)
+
+
+def records_from_slots(slots: np.ndarray, launch_index: int, t0_ns: int) -> list[TileRecord]:
+    """Decode a device trace buffer (SLOT_DTYPE); slots never written (end == 0) are skipped."""
+    used = slots[slots["end"] != 0]
+    return [
+        TileRecord(
+            launch=launch_index,
+            block=(int(s["block_x"]), int(s["block_y"]), int(s["block_z"])),
+            step=int(s["step"]),
+            sm=int(s["sm"]),
+            start_ns=int(s["start"]) - t0_ns,
+            end_ns=int(s["end"]) - t0_ns,
+        )
+        for s in used
+    ]

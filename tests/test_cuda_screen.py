@@ -1,0 +1,158 @@
+"""The CUDA screen: a labelled simulator when there is no GPU, a replay that steps and plays,
+kernel, size and tab switching, and snapshots at 80×24 and 120×40."""
+
+from __future__ import annotations
+
+import pytest
+
+from microgpt_tui.kernels.runtime import device_status
+from microgpt_tui.tui.app import make_app
+
+
+async def _settle(pilot, screen) -> None:
+    """Wait until the newest run has been shown (the worker is a thread)."""
+    for _ in range(200):
+        loaded = screen.loaded
+        if loaded is not None and loaded.generation == screen.generation:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    assert screen.loaded is not None and screen.loaded.generation == screen.generation
+
+
+async def _open(pilot, app):
+    app.open_screen("cuda")
+    await pilot.pause()
+    screen = app.screen
+    await _settle(pilot, screen)
+    return screen
+
+
+def _text(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def test_opens_with_a_simulated_label_and_a_checked_replay():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        assert screen.loaded.problem.kernel == "matmul_tiled"
+        if not device_status().available:
+            assert "SIMULATED — no" in _text(screen, "#cuda-device")
+        assert "✓" in _text(screen, "#cuda-results")
+        assert len(screen.loaded.replay) == 8 * 8 * 8  # 128/16 squared blocks × 8 k-tiles
+        assert "smem 2,048 B" in _text(screen, "#cuda-launch")
+        assert "SRAM: 2.0KiB" in _text(screen, "#cuda-sram")
+
+
+async def test_step_keys_move_through_tiles_and_clamp():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("n", "n", "right")
+        assert screen.position == 3
+        assert "step 4/512" in _text(screen, "#cuda-status")
+        await pilot.press("b", "b", "b", "b", "left")
+        assert screen.position == 0
+        await pilot.press("G")
+        assert screen.position == 511
+        await pilot.press("n")
+        assert screen.position == 511
+        await pilot.press("g")
+        assert screen.position == 0
+
+
+async def test_space_plays_at_the_chosen_speed_and_pauses():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("plus", "plus", "plus")  # 10 steps per frame
+        await pilot.press("space")
+        assert screen.playing
+        await pilot.pause(0.5)
+        await pilot.press("space")
+        assert not screen.playing
+        stopped = screen.position
+        assert stopped >= 10 and stopped % 10 == 0
+        await pilot.pause(0.3)
+        assert screen.position == stopped
+        await pilot.press("minus", "minus", "minus", "minus", "minus", "minus", "minus")
+        assert screen.speed_index == 0
+
+
+async def test_flash_attention_shows_running_max_and_sum_per_row():
+    app = make_app(size=(120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("down", "down", "down")
+        await _settle(pilot, screen)
+        assert screen.loaded.problem.kernel == "flash_attention_fwd"
+        assert screen.loaded.problem.n == 256
+        await pilot.press("n")
+        sram = _text(screen, "#cuda-sram")
+        assert "row     m      l     α" in sram
+        assert "Q[" in sram and "K[" in sram and "V[" in sram
+        grids = screen.query_one("#cuda-grids").grids
+        assert [g.title for g in grids] == ["Q", "K", "V", "O", "Q·Kᵀ tiles"]
+        await pilot.press("c")
+        await _settle(pilot, screen)
+        assert screen.loaded.problem.causal
+        pairs = screen.query_one("#cuda-grids").grids[-1]
+        assert pairs.cells[(0, 7)] == "skip"  # above the diagonal: never loaded
+        await pilot.press("4")
+        memory = _text(screen, "#cuda-memory")
+        assert "attention_naive" in memory and "flash_attention_fwd" in memory
+        assert "fewer bytes" in memory
+
+
+async def test_size_key_reloads_with_partial_tiles_and_tabs_show_source_and_ptx():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("x")  # 128 → 256
+        await _settle(pilot, screen)
+        assert screen.loaded.problem.n == 256
+        await pilot.press("x", "x")  # → 64 → 100
+        await _settle(pilot, screen)
+        assert screen.loaded.problem.n == 100
+        assert len(screen.loaded.replay) == 7 * 7 * 7
+        assert "✓" in _text(screen, "#cuda-results")
+        await pilot.press("2")
+        assert "__shared__ float As[TILE][TILE]" in screen.loaded.source
+        await pilot.press("3")
+        assert ".visible .entry matmul_tiled" in screen.loaded.compiled.ptx
+        assert ".entry" in _text(screen, "#cuda-ptx")
+
+
+async def test_keys_during_work_and_switching_kernels_fast_never_break():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_screen("cuda")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("space", "n", "b", "x", "down", "space", "up", "up", "d", "c", "r", "s")
+        await _settle(pilot, screen)
+        assert screen.loaded.replay is not None
+        await pilot.press("space", "n")
+
+
+@pytest.mark.skipif(device_status().available, reason="the snapshot shows the SIMULATED label")
+def test_snapshot_80x24(snap_compare):
+    async def ready(pilot):
+        app = pilot.app
+        await _open(pilot, app)
+        await pilot.press("n", "n", "n")
+
+    assert snap_compare(make_app(size=(80, 24)), terminal_size=(80, 24), run_before=ready)
+
+
+@pytest.mark.skipif(device_status().available, reason="the snapshot shows the SIMULATED label")
+def test_snapshot_flash_120x40(snap_compare):
+    async def ready(pilot):
+        app = pilot.app
+        screen = await _open(pilot, app)
+        await pilot.press("down", "down", "down")
+        await _settle(pilot, screen)
+        await pilot.press(*["n"] * 12)
+
+    assert snap_compare(make_app(size=(120, 40)), terminal_size=(120, 40), run_before=ready)

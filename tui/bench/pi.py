@@ -1,0 +1,189 @@
+"""Monte Carlo pi: darts per second against the plain Python loop, and the screen's SSH budget.
+
+* Throughput: `estimate_pi` (pseudo mode, every core) against the loop every tutorial shows —
+  `random.random()` twice and `x**2 + y**2 <= 1` — alternated in one run.
+* SSH: the app runs in an 80×24 pseudo-terminal; the bench opens question 3 (key "3"), starts
+  the animation (Space) at the default speed and counts the bytes the app writes to the terminal
+  and the frames the screen shows (it writes its frame count to the file named by
+  MICROGPT_TUI_PI_FRAMES); then it pauses (Space) and counts the bytes written while idle.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import random
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+from ...engine.montecarlo import run_estimate
+from ..screens.pi import FRAME_COUNTER_ENV
+from .runner import Benchmark, Comparison, Goal, Measurement, side_by_side
+
+OURS_DARTS = 200_000_000
+PEER_DARTS = 300_000
+APP = "from microgpt_tui.tui.cli.main import main; main([])"
+SETTLE_SECONDS = 1.0
+ANIMATE_SECONDS = 3.0
+IDLE_SECONDS = 2.0
+
+
+def ours_darts_per_second() -> float:
+    began = time.perf_counter()
+    run_estimate(OURS_DARTS, seed=1)
+    return OURS_DARTS / (time.perf_counter() - began)
+
+
+def peer_darts_per_second() -> float:
+    """The plain loop, exactly as written in tutorials."""
+    began = time.perf_counter()
+    inside = 0
+    for _ in range(PEER_DARTS):
+        x = random.random()
+        y = random.random()
+        if x**2 + y**2 <= 1:
+            inside += 1
+    return PEER_DARTS / (time.perf_counter() - began)
+
+
+class PtyApp:
+    """The app in an 80×24 pseudo-terminal, with the bytes it writes counted."""
+
+    def __init__(self, frame_file: Path, columns: int = 80, lines: int = 24) -> None:
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
+        env[FRAME_COUNTER_ENV] = str(frame_file)
+        self.frame_file = frame_file
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", APP],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+        os.close(slave)
+
+    def read_for(self, seconds: float) -> int:
+        """Drain the terminal for `seconds`; the number of bytes the app wrote."""
+        deadline = time.monotonic() + seconds
+        received = 0
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    received += len(os.read(self.master, 65536))
+                except OSError:
+                    raise RuntimeError("the app exited during the measurement") from None
+        return received
+
+    def settle(self, quiet: float = 0.5, limit: float = 20.0) -> None:
+        """Drain until the app has written nothing for `quiet` seconds (at most `limit`)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and self.read_for(quiet):
+            pass
+
+    def wait_for_frames(self, limit: float = 20.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and not self.frames():
+            self.read_for(0.05)
+
+    def press(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def frames(self) -> int:
+        try:
+            return int(self.frame_file.read_text() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        try:
+            self.press("q")
+            self.read_for(0.5)
+            self.process.wait(timeout=5)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            os.close(self.master)
+
+
+def ssh_session() -> tuple[float, float, float]:
+    """(bytes/s while animating, frames/s while animating, bytes/s while paused)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = PtyApp(Path(tmp) / "frames")
+        try:
+            app.settle()  # start-up and home's first frames
+            app.press("3")
+            app.settle()
+            app.press(" ")
+            app.wait_for_frames()
+            app.read_for(SETTLE_SECONDS)
+            first_frame = app.frames()
+            animating = app.read_for(ANIMATE_SECONDS)
+            frames = app.frames() - first_frame
+            app.press(" ")
+            app.settle()
+            idle = app.read_for(IDLE_SECONDS)
+        finally:
+            app.close()
+    if frames == 0:
+        raise RuntimeError("the Pi screen showed no frames: did key 3 open it?")
+    return animating / ANIMATE_SECONDS, frames / ANIMATE_SECONDS, idle / IDLE_SECONDS
+
+
+def run(rounds: int) -> list[Comparison | Measurement]:
+    speed = Comparison(
+        label="darts per second",
+        ours=f"estimate_pi, pseudo mode, every core ({OURS_DARTS:.0e} darts)",
+        peer=f"plain Python loop: random() twice, x**2 + y**2 <= 1 ({PEER_DARTS:.0e} darts)",
+        unit="darts/s",
+        goal=Goal(100, "≥ 100× the plain Python loop"),
+    )
+    side_by_side(speed, ours_darts_per_second, peer_darts_per_second, rounds)
+    output = Measurement(
+        label="SSH: terminal output while animating",
+        what="bytes/s written to an 80×24 pty, Pi screen animating at the default speed",
+        unit="B/s",
+        limit=30_000,
+        at_most=True,
+    )
+    updates = Measurement(
+        label="SSH: updates while animating",
+        what="frames the Pi screen showed per second in the same runs",
+        unit="frames/s",
+        limit=10,
+        at_most=False,
+    )
+    idle = Measurement(
+        label="SSH: terminal output while paused",
+        what="bytes/s written to the pty with the Pi screen paused",
+        unit="B/s",
+        limit=0,
+        at_most=True,
+    )
+    for _ in range(min(rounds, 3)):
+        bytes_per_second, frames_per_second, idle_bytes = ssh_session()
+        output.samples.append(bytes_per_second)
+        updates.samples.append(frames_per_second)
+        idle.samples.append(idle_bytes)
+    return [speed, output, updates, idle]
+
+
+BENCHMARK = Benchmark(
+    name="pi",
+    description="Monte Carlo pi: darts/s vs the plain Python loop; the screen's SSH budget",
+    default_rounds=5,
+    run=run,
+)

@@ -1,0 +1,83 @@
+"""`microgpt-tui grad "PROGRAM"`: evaluate a small program, run backward(), print data and grad."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from ...engine.autograd import backward_steps, node_label, to_dot
+from ...engine.expression import ProgramError, parse_program
+from .output import CLIError, Output
+
+HELP = (
+    "Evaluate a program in the autograd expression language (assignments, then one result; "
+    "numbers, names, + - * / **, exp/log/relu/tanh), run backward() from the result and print "
+    "every named value with its data and grad. Lines may be separated by ';' or newlines. "
+    'Example: microgpt-tui grad "x = 2; w = -3; y = tanh(w*x + 1)"'
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("program", nargs="?", help="the program text (or use --file)")
+    parser.add_argument("--file", metavar="F", help="read the program from a file ('-' = stdin)")
+    parser.add_argument("--dot", action="store_true", help="print the graph as Graphviz DOT")
+    parser.add_argument(
+        "--steps", action="store_true", help="also print every backward edge update in order"
+    )
+
+
+def _read_source(args) -> str:
+    if (args.program is None) == (args.file is None):
+        raise CLIError("give a PROGRAM or --file F (exactly one)")
+    if args.file is None:
+        return args.program
+    if args.file == "-":
+        return sys.stdin.read()
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CLIError(f"cannot read {args.file}: {error}") from None
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else str(value)
+
+
+def run(args, out: Output) -> int:
+    source = _read_source(args)
+    try:
+        program = parse_program(source)
+    except ProgramError as error:
+        raise CLIError(str(error)) from None
+    root = program.result
+    assert root is not None
+    for step in backward_steps(root):
+        if args.steps:
+            out.emit(
+                {
+                    "step": step.index,
+                    "node": node_label(step.node),
+                    "child": node_label(step.child),
+                    "local_grad": step.local_grad,
+                    "node_grad": step.node_grad,
+                    "contribution": step.contribution,
+                    "child_grad_after": step.child_grad_after,
+                },
+                f"{step.index:>4}  {node_label(step.child)}.grad += {_number(step.local_grad)} × "
+                f"{_number(step.node_grad)} → {_number(step.child_grad_after)}"
+                f"  (via {node_label(step.node)})",
+            )
+    if args.dot:
+        out.stream.write(to_dot(root))
+        return 0
+    rows = program.named_values
+    width = max(len("name"), *(len(name) for name, _ in rows))
+    out.text(f"{'name':<{width}}  {'data':>14}  {'grad':>14}  op")
+    for name, value in rows:
+        out.emit(
+            {"name": name, "data": value.data, "grad": value.grad, "op": value.op},
+            f"{name:<{width}}  {_number(value.data):>14}  {_number(value.grad):>14}  "
+            f"{value.op or 'input'}",
+        )
+    return 0

@@ -1,0 +1,190 @@
+"""`microgpt-tui kernels`: list, compile (NVRTC) and run the CUDA kernels, or simulate them."""
+
+from __future__ import annotations
+
+from .output import CLIError, Output
+
+HELP = (
+    "The CUDA kernels of question 6. 'list' shows them; 'compile NAME' compiles one with NVRTC "
+    "(no GPU needed) and prints ptxas' registers, shared memory and spills; 'run NAME' launches "
+    "it on the GPU, or on the CPU simulator (labelled SIMULATED) when there is no GPU or with "
+    "--sim, checks it against numpy, and can write a Chrome/Perfetto trace."
+)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("action", choices=("list", "compile", "run"), help="what to do")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="kernel name (see 'list')")
+    parser.add_argument("--n", type=int, help="matrix size n, or sequence length N (default 256)")
+    parser.add_argument("--d", type=int, default=64, help="attention head dimension (default 64)")
+    parser.add_argument("--heads", type=int, default=1, help="attention batch·heads (default 1)")
+    parser.add_argument("--causal", action="store_true", help="causal attention mask")
+    parser.add_argument("--sim", action="store_true", help="use the CPU simulator even on a GPU")
+    parser.add_argument("--trace", metavar="OUT.json", help="write a Chrome trace (Perfetto)")
+    parser.add_argument("--seed", type=int, default=0, help="input seed (default 0)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed GPU runs (default 5)")
+    parser.add_argument("--arch", help="compile for this arch, e.g. sm_80 (default: GPU or sm_90)")
+    parser.add_argument("--traced", action="store_true", help="compile with -DMICROGPT_TRACE")
+    parser.add_argument("--log", action="store_true", help="print the full compile log")
+    parser.add_argument("--ptx", action="store_true", help="print the PTX")
+
+
+def run(args, out: Output) -> int:
+    from ...kernels.catalog import KERNELS, ProblemError, find_kernel
+
+    if args.action == "list":
+        for spec in KERNELS.values():
+            defines = " ".join(f"{k}={v}" for k, v in spec.defines.items())
+            out.emit(
+                {"kernel": spec.name, "family": spec.family, "entries": list(spec.entries),
+                 "defines": spec.defines, "source": spec.source, "summary": spec.summary},
+                f"{spec.name:<24} {spec.family:<9} {spec.summary}"
+                + (f"\n{'':<34}macros: {defines}" if defines else ""),
+            )
+        return 0
+    if not args.name:
+        raise CLIError(f"'{args.action}' needs a kernel NAME; choose from {', '.join(KERNELS)}")
+    try:
+        find_kernel(args.name)
+        if args.action == "compile":
+            return _compile(args, out)
+        return _run(args, out)
+    except ProblemError as error:
+        raise CLIError(str(error)) from None
+
+
+def _problem(args):
+    from ...kernels.catalog import KERNELS, Problem
+
+    n = args.n if args.n is not None else 256
+    if KERNELS[args.name].family == "matmul" and (args.causal or args.heads != 1):
+        raise CLIError("--causal and --heads apply to attention kernels only")
+    return Problem(args.name, n, args.d, args.causal, args.heads)
+
+
+def _parse_arch(text: str | None) -> int | None:
+    if text is None:
+        return None
+    digits = text.lower().removeprefix("sm_").removeprefix("compute_")
+    if not digits.isdigit():
+        raise CLIError(f"--arch {text!r}: expected something like sm_90")
+    return int(digits)
+
+
+def _compile(args, out: Output) -> int:
+    from ...kernels.catalog import check_problem, defines_for
+    from ...kernels.runtime import (
+        CompileError,
+        KernelError,
+        choose_arch,
+        compile_kernel,
+        device_status,
+        supported_archs,
+    )
+
+    problem = _problem(args)
+    check_problem(problem, 1 << 30)
+    try:
+        arch = _parse_arch(args.arch)
+        if arch is None:
+            status = device_status()
+            arch = choose_arch(status.info.arch if status.available else None)[0]
+        if arch not in supported_archs():
+            archs = ", ".join(f"sm_{a}" for a in supported_archs())
+            raise CLIError(f"NVRTC cannot compile for sm_{arch}; it supports {archs}")
+        compiled = compile_kernel(args.name, defines_for(problem), arch=arch, trace=args.traced)
+    except CompileError as error:
+        out.notice(error.log)
+        raise CLIError(str(error)) from None
+    except KernelError as error:
+        raise CLIError(str(error)) from None
+    lines = [
+        f"{args.name}: {compiled.arch_name}, {len(compiled.cubin):,} bytes of CUBIN, "
+        f"{'from the cache' if compiled.from_cache else f'{compiled.compile_seconds:.2f} s'}",
+        f"options: {' '.join(compiled.options)}",
+    ]
+    for entry, res in compiled.resources.items():
+        lines.append(
+            f"  {entry:<24} {res.registers:>3} registers  {res.shared_bytes:>6,} B shared  "
+            f"{res.spill_stores} B spill stores  {res.spill_loads} B spill loads"
+        )
+    if args.log:
+        lines.append(compiled.log.rstrip())
+    if args.ptx:
+        lines.append(compiled.ptx.rstrip())
+    out.emit(
+        {
+            "kernel": args.name,
+            "arch": compiled.arch_name,
+            "options": compiled.options,
+            "cubin_bytes": len(compiled.cubin),
+            "from_cache": compiled.from_cache,
+            "compile_seconds": compiled.compile_seconds,
+            "resources": {
+                entry: {"registers": r.registers, "shared_bytes": r.shared_bytes,
+                        "spill_stores": r.spill_stores, "spill_loads": r.spill_loads}
+                for entry, r in compiled.resources.items()
+            },
+            "log": compiled.log if args.log else None,
+            "ptx": compiled.ptx if args.ptx else None,
+        },
+        "\n".join(lines),
+    )
+    return 0
+
+
+def _run(args, out: Output) -> int:
+    from ...kernels.execute import execute
+    from ...kernels.runtime import CompileError, KernelError, NoDevice
+
+    problem = _problem(args)
+    if not 1 <= args.repeats <= 1000:
+        raise CLIError("--repeats must be between 1 and 1000")
+    try:
+        result = execute(problem, simulate_only=args.sim, want_trace=args.trace is not None,
+                         seed=args.seed, repeats=args.repeats)
+    except CompileError as error:
+        out.notice(error.log)
+        raise CLIError(str(error)) from None
+    except (NoDevice, KernelError) as error:
+        raise CLIError(str(error)) from None
+    if result.simulated:
+        out.notice(f"SIMULATED: {result.label.removeprefix('SIMULATED — ')}; "
+                   "the CPU twin ran the same tiles, times are a model")
+    if args.trace:
+        if result.trace is None:
+            raise CLIError("no trace was recorded: " + "; ".join(result.notes))
+        try:
+            result.trace.write_chrome(args.trace)
+        except OSError as error:
+            raise CLIError(f"{args.trace}: cannot write ({error.strerror or error})") from None
+    out.emit(result.record(), _run_text(result, args.trace))
+    return 0 if result.ok else 1
+
+
+def _run_text(result, trace_path: str | None) -> str:
+    from ..bench.runner import format_value
+
+    check = "✓" if result.ok else "✗"
+    lines = [
+        f"{result.problem.describe()} on {result.label}",
+        f"check against numpy: {check} max |error| {result.max_error:.2e} "
+        f"(tolerance {result.tolerance:.1e})",
+    ]
+    if result.seconds is not None:
+        lines.append(f"time {format_value(result.seconds, 's')}, {result.gflops:,.1f} GFLOP/s")
+        if result.percent_of_peer is not None:
+            lines.append(f"{result.percent_of_peer:.0f}% of {result.peer_name} "
+                         f"({format_value(result.peer_seconds, 's')})")
+    else:
+        lines.append(f"SIMULATED: no GPU time; the CPU twin took "
+                     f"{format_value(result.wall_seconds, 's')}, simulated clock "
+                     f"{result.trace.duration_ns / 1e3:,.1f} µs")
+    if result.hbm_bytes is not None:
+        lines.append(f"HBM↔SRAM traffic {result.hbm_bytes / 2**20:,.2f} MiB; extra HBM "
+                     f"{result.extra_memory_bytes / 2**20:,.2f} MiB")
+    if trace_path:
+        lines.append(f"trace: {len(result.trace.records):,} tile steps → {trace_path} "
+                     "(open in ui.perfetto.dev)")
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""An attention heatmap: one head's weights, query position (row) × key position (column).
+
+Each cell is two columns wide with its background shaded from the panel colour (weight 0) to
+full intensity (weight 1); the tokens label both axes. Positions beyond the widget's room are
+cut off, never wrapped.
+"""
+
+from __future__ import annotations
+
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+LOW = (24, 24, 40)
+HIGH = (255, 196, 64)
+
+
+def _shade(weight: float) -> Style:
+    w = min(1.0, max(0.0, weight)) ** 0.6  # lift small weights so the pattern shows
+    rgb = tuple(round(lo + (hi - lo) * w) for lo, hi in zip(LOW, HIGH, strict=True))
+    return Style(bgcolor=Color.from_rgb(*rgb))
+
+
+def _short(label: str) -> str:
+    return "^" if label == "⟨bos⟩" else label[:1]
+
+
+class AttentionMap(Widget):
+    """Shows maps[layer][head] of an (n_layer, n_head, T, T) array with token labels."""
+
+    DEFAULT_CSS = """
+    AttentionMap {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.name_shown = ""
+        self.labels: list[str] = []
+        self.maps = None
+        self.layer_index = 0
+        self.head_index = 0
+
+    def show(self, name: str, labels: list[str], maps) -> None:
+        self.name_shown, self.labels, self.maps = name, labels, maps
+        self.layer_index %= maps.shape[0]
+        self.head_index %= maps.shape[1]
+        self.refresh()
+
+    def next_head(self) -> None:
+        if self.maps is not None:
+            self.head_index = (self.head_index + 1) % self.maps.shape[1]
+            self.refresh()
+
+    def next_layer(self) -> None:
+        if self.maps is not None:
+            self.layer_index = (self.layer_index + 1) % self.maps.shape[0]
+            self.refresh()
+
+    def render(self) -> Text:
+        if self.maps is None:
+            return Text("Attention appears once training has produced samples.", style="dim")
+        layers, heads = self.maps.shape[:2]
+        out = Text(no_wrap=True, overflow="crop")
+        out.append(f"'{self.name_shown}'", "bold")
+        where = f"layer {self.layer_index + 1}/{layers} · head {self.head_index + 1}/{heads}"
+        out.append(f"  {where}", "dim")
+        out.append("  (n name · h head · l layer)\n", "dim")
+        weights = self.maps[self.layer_index, self.head_index]
+        width, height = self.size
+        shown = max(0, min(len(self.labels), (width - 3) // 2, height - 2))
+        out.append("   " + "".join(f"{_short(lab):<2}" for lab in self.labels[:shown]) + "\n",
+                   "dim")
+        for query in range(shown):
+            out.append(f"{_short(self.labels[query]):>2} ", "dim")
+            for key in range(shown):
+                if key > query:
+                    out.append("  ")
+                else:
+                    out.append("  ", _shade(float(weights[query, key])))
+            out.append("\n")
+        return out

@@ -1,0 +1,244 @@
+"""A DAG drawn from a GraphLayout: boxes and box-drawing edges, only what the viewport shows.
+
+The widget knows nothing about autograd: a `DagModel` says what each box reads and which node,
+neighbours and edge are highlighted. A frame is built for the viewport alone (cost grows with
+the terminal, not the graph) and only the lines that differ from the last frame are refreshed.
+`render_viewport()` is a plain function so benchmarks and tests can draw without a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ...engine.graph_layout import GLYPHS, LEFT, RIGHT, GraphLayout
+
+
+class DagModel(Protocol):
+    """What the view asks about node i."""
+
+    def label(self, node: int) -> str: ...
+
+    def lines(self, node: int) -> tuple[str, str]:
+        """The two text rows of a detailed box (e.g. data and grad)."""
+        ...
+
+    def summary(self, node: int) -> str:
+        """The one-line text of a compact box."""
+        ...
+
+    def is_pending(self, node: int) -> bool:
+        """Drawn dim: not evaluated yet."""
+        ...
+
+
+@dataclass
+class Highlight:
+    """What to emphasise: the step's node, its neighbours, the edge updated, the Tab cursor."""
+
+    current: int | None = None
+    related: frozenset[int] = frozenset()
+    edge: tuple[int, int] | None = None
+    selected: int | None = None
+    route: set[tuple[int, int]] = field(default_factory=set)
+
+
+STYLES: dict[str, Style] = {
+    "blank": Style(),
+    "edge": Style(color="grey50"),
+    "edge_hot": Style(color="bright_yellow", bold=True),
+    "box": Style(color="cyan"),
+    "box_pending": Style(color="grey42"),
+    "box_current": Style(color="black", bgcolor="bright_yellow", bold=True),
+    "box_related": Style(color="bright_green", bold=True),
+    "box_selected": Style(color="black", bgcolor="bright_cyan", bold=True),
+}
+
+
+def _box_style(node: int, model: DagModel, highlight: Highlight) -> str:
+    if node == highlight.current:
+        return "box_current"
+    if node == highlight.selected:
+        return "box_selected"
+    if node in highlight.related:
+        return "box_related"
+    return "box_pending" if model.is_pending(node) else "box"
+
+
+def _box_rows(node: int, layout: GraphLayout, model: DagModel) -> list[str]:
+    """The text rows of one box at the layout's zoom level, each exactly box_width long."""
+    style = layout.style
+    width = style.box_width
+    if style.box_height == 1:
+        if width <= 3:
+            return [f"[{model.label(node)[:1] or '·'}]"[:width].ljust(width)]
+        return [model.summary(node)[:width].ljust(width)]
+    inner = width - 2
+    label = model.label(node)[: inner - 2]
+    top = "┌" + f"╴{label}╶".ljust(inner, "─")[:inner] + "┐"
+    first, second = model.lines(node)
+    rows = [top, "│" + first[:inner].ljust(inner) + "│", "│" + second[:inner].ljust(inner) + "│"]
+    rows += ["│" + " " * inner + "│"] * (style.box_height - 4)
+    rows.append("└" + "─" * inner + "┘")
+    return rows
+
+
+def render_viewport(
+    layout: GraphLayout,
+    model: DagModel,
+    highlight: Highlight,
+    x0: int,
+    y0: int,
+    width: int,
+    height: int,
+) -> list[Strip]:
+    """The cells x0 <= x < x0+width, y0 <= y < y0+height of the drawing, one Strip per row."""
+    width, height = max(width, 0), max(height, 0)
+    chars = [[" "] * width for _ in range(height)]
+    kinds = [["blank"] * width for _ in range(height)]
+    cells = layout.edge_cells
+    hot = highlight.route
+    for row in range(height):
+        y = y0 + row
+        char_row, kind_row = chars[row], kinds[row]
+        for column in range(width):
+            mask = cells.get((x0 + column, y))
+            if mask:
+                char_row[column] = GLYPHS[mask]
+                kind_row[column] = "edge_hot" if (x0 + column, y) in hot else "edge"
+    style = layout.style
+    port = style.port_row
+    for node in layout.nodes_in(x0, y0, x0 + width, y0 + height):
+        bx, by = layout.box(node)
+        kind = _box_style(node, model, highlight)
+        rows = _box_rows(node, layout, model)
+        if style.box_height > 1:
+            # Show where edges join the box: ┤ on the left where one enters, ├ where one leaves.
+            row = rows[port]
+            if cells.get((bx - 1, by + port), 0) & RIGHT:
+                row = "┤" + row[1:]
+            if cells.get((bx + style.box_width, by + port), 0) & LEFT:
+                row = row[:-1] + "├"
+            rows[port] = row
+        for dy, text in enumerate(rows):
+            row_index = by + dy - y0
+            if not 0 <= row_index < height:
+                continue
+            char_row, kind_row = chars[row_index], kinds[row_index]
+            for dx, char in enumerate(text):
+                column = bx + dx - x0
+                if 0 <= column < width:
+                    char_row[column] = char
+                    kind_row[column] = kind
+    return [_strip(chars[row], kinds[row]) for row in range(height)]
+
+
+def _strip(chars: list[str], kinds: list[str]) -> Strip:
+    segments: list[Segment] = []
+    start = 0
+    for index in range(1, len(chars) + 1):
+        if index == len(chars) or kinds[index] != kinds[start]:
+            segments.append(Segment("".join(chars[start:index]), STYLES[kinds[start]]))
+            start = index
+    return Strip(segments, len(chars))
+
+
+class DagView(Widget):
+    """Draws a laid-out graph; the screen pans it, zooms it and says what to highlight."""
+
+    DEFAULT_CSS = """
+    DagView {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.layout_data: GraphLayout | None = None
+        self.model: DagModel | None = None
+        self.highlight = Highlight()
+        self.origin = (0, 0)
+        self._frame: list[Strip] = []
+        self._frame_size = (0, 0)
+
+    def show(self, layout: GraphLayout | None, model: DagModel | None) -> None:
+        """Draw a new graph (or nothing), from its top-left corner."""
+        self.layout_data, self.model = layout, model
+        self.origin = (0, 0)
+        self.redraw(full=True)
+
+    def set_highlight(self, highlight: Highlight) -> None:
+        if self.layout_data is not None and highlight.edge is not None:
+            child, parent = highlight.edge
+            highlight.route = {(x, y) for x, y, _ in self.layout_data.route(child, parent)}
+        self.highlight = highlight
+        self.redraw()
+
+    def pan(self, dx: int, dy: int) -> None:
+        self.scroll_to_cell(self.origin[0] + dx, self.origin[1] + dy)
+
+    def scroll_to_cell(self, x: int, y: int) -> None:
+        layout = self.layout_data
+        if layout is None:
+            return
+        width, height = self.size
+        x = max(0, min(x, max(layout.width - width, 0)))
+        y = max(0, min(y, max(layout.height - height, 0)))
+        if (x, y) != self.origin:
+            self.origin = (x, y)
+            self.redraw(full=True)
+
+    def center_on(self, node: int) -> None:
+        """Pan so that node's box is in view (centred), when it is not already."""
+        layout = self.layout_data
+        if layout is None or not 0 <= node < len(layout.column_of):
+            return
+        bx, by = layout.box(node)
+        width, height = self.size
+        x, y = self.origin
+        style = layout.style
+        inside = x <= bx and bx + style.box_width <= x + width and y <= by
+        if inside and by + style.box_height <= y + height:
+            return
+        self.scroll_to_cell(bx - (width - style.box_width) // 2,
+                            by - (height - style.box_height) // 2)
+
+    def build_frame(self) -> list[Strip]:
+        width, height = self.size
+        if self.layout_data is None or self.model is None:
+            return [Strip.blank(width) for _ in range(height)]
+        x, y = self.origin
+        return render_viewport(self.layout_data, self.model, self.highlight, x, y, width, height)
+
+    def redraw(self, full: bool = False) -> None:
+        """Rebuild the frame; refresh only the rows that changed unless full."""
+        old = self._frame
+        self._frame = self.build_frame()
+        size = (self.size.width, self.size.height)
+        if full or size != self._frame_size or len(old) != len(self._frame):
+            self._frame_size = size
+            self.refresh()
+            return
+        for row, (before, after) in enumerate(zip(old, self._frame, strict=True)):
+            if before.text != after.text or list(before) != list(after):
+                self.refresh(Region(0, row, size[0], 1))
+
+    def on_resize(self) -> None:
+        if self.layout_data is not None:
+            self.scroll_to_cell(*self.origin)
+        self.redraw(full=True)
+
+    def render_line(self, y: int) -> Strip:
+        if (self.size.width, self.size.height) != self._frame_size:
+            self._frame = self.build_frame()
+            self._frame_size = (self.size.width, self.size.height)
+        if 0 <= y < len(self._frame):
+            return self._frame[y]
+        return Strip.blank(self.size.width)
