@@ -19,18 +19,22 @@ of n, and the worker count changes only the scheduling, never the counts. Counts
 **Number format and its bias.** A dart's coordinates are 30-bit fixed-point numbers taken at cell
 midpoints, x = (X + ½)/2^30 with X an integer in [0, 2^30), and the inside test
 (2X+1)² + (2Y+1)² < 2^62 is exact integer arithmetic (< 2^63, no rounding). The dart is then
-uniform over a 2^30 × 2^30 lattice of cell centres; the lattice count's deviation from the exact
-area is a Gauss circle problem (|N − πR²/4| = O(R^(2/3)) for radius R = 2^30 cells), a relative
-bias below ~10^-12 — far under the statistical error at the largest n offered (10^15 darts:
-standard error 5.2·10^-8). For contrast, the common float32 darts (k/2^24, a corner lattice) with
-``x*x + y*y <= 1`` overcount the points on the axes and the arc: a bias of about +4/2^24 ≈
-+2.4·10^-7 in π, which equals the standard error at ≈ 5·10^13 darts and dominates beyond.
+uniform over a 2^30 × 2^30 lattice of cell centres, and its expected estimate is 4·N/2^60 for
+N the lattice points inside. Counting N exactly (an integer square root per column, 2^30 of them)
+gives 4·N/2^60 − π = +7.6·10^-15: the number format's bias. The statistical error at the
+largest n offered (10^15 darts) is 5.2·10^-8, seven million times larger; at 10^12 darts it is
+1.6·10^-6. For contrast, the common float32 darts (k/2^24, a corner lattice) with
+``x*x + y*y <= 1`` count every point on the axes: their lattice alone biases π by +2.4·10^-7
+(exact count, ≈ 4/2^24), which equals the standard error near 5·10^13 darts and dominates
+beyond it.
 
 **Speed.** Each 64-bit PCG64 output holds four darts' coarse coordinates (the top 8 bits of X and
-Y). A 64 Ki-entry table classifies each coarse cell of the 256 × 256 grid as inside, outside or
-crossed by the arc; only darts in crossed cells (0.8 %) need their remaining 22 bits per
-coordinate, which come from a counter-based SplitMix64 hash of (block key, dart index), so every
-dart has fixed full-resolution coordinates whether or not they are ever looked at.
+Y). A coarse cell with U² + V² ≥ 2^16 lies wholly outside the circle and one with
+(U+1)² + (V+1)² ≤ 2^16 wholly inside, so a few uint16 passes settle 98.8 % of the darts; only
+the darts in cells near the arc get their remaining 22 bits per coordinate — from a
+counter-based SplitMix64 hash of (block key, dart index) — and the exact test. Every dart has
+fixed full-resolution coordinates whether or not they are ever looked at (`throw_darts` returns
+them, and a test checks that both paths count the same darts).
 
 The ``python`` mode uses its own ``random.Random`` per block of 2^16 darts and 53-bit floats; the
 ``quasi`` mode ignores the seed and tests x² + y² ≤ 1 in float64.
@@ -66,7 +70,7 @@ MAX_SEED = 2**64 - 1
 
 BLOCK_DARTS = 1 << 24  # darts per independent PCG64 stream
 PYTHON_BLOCK_DARTS = 1 << 16  # darts per random.Random stream in the reference mode
-CHUNK_WORDS = 1 << 15  # PCG64 outputs per vectorised pass: 2^17 darts, 768 KiB of buffers
+CHUNK_WORDS = 1 << 17  # PCG64 outputs per vectorised pass: 2^19 darts, ~4 MiB of buffers
 
 CANDIDATE_BATCH = 1 << 14  # darts given the exact 30-bit test at once
 QUASI_CHUNK = 1 << 16  # Halton points per vectorised pass

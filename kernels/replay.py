@@ -24,6 +24,40 @@ class BlockSpan:
     steps: int
 
 
+@dataclass(frozen=True)
+class Lane:
+    """One resident-block slot of one SM: the blocks that ran in it, one after another."""
+
+    sm: int
+    slot: int
+    blocks: tuple[BlockKey, ...]  # in start order
+
+
+def assign_lanes(spans: dict[BlockKey, BlockSpan]) -> list[Lane]:
+    """Place each block in a slot of its SM: the lowest slot free when the block started.
+
+    A real trace says only which SM ran a block, not which slot, so the slots are rebuilt
+    from the times; an SM never needs more lanes than it had blocks resident at once.
+    """
+    by_sm: dict[int, list[BlockKey]] = {}
+    for key in sorted(spans, key=lambda k: (spans[k].start_ns, k)):
+        by_sm.setdefault(spans[key].sm, []).append(key)
+    lanes = []
+    for sm in sorted(by_sm):
+        free_at: list[int] = []
+        slots: list[list[BlockKey]] = []
+        for key in by_sm[sm]:
+            span = spans[key]
+            slot = next((i for i, t in enumerate(free_at) if t <= span.start_ns), len(slots))
+            if slot == len(slots):
+                free_at.append(0)
+                slots.append([])
+            free_at[slot] = span.end_ns
+            slots[slot].append(key)
+        lanes += [Lane(sm, i, tuple(keys)) for i, keys in enumerate(slots)]
+    return lanes
+
+
 @dataclass
 class Replay:
     problem: Problem
@@ -82,9 +116,24 @@ class Replay:
         record = self.records[index]
         return self.flash_states.get((record.block, record.step))
 
+    def block_step_at(self, key: BlockKey, index: int) -> int:
+        """The step of block `key` to show at step `index`'s time: its latest step started by
+        then, or its first step when it has not started yet."""
+        t = self.time_at(index)
+        steps = self._block_steps[key]
+        started = [i for i in steps if self.records[i].start_ns <= t]
+        return started[-1] if started else steps[0]
+
     def __post_init__(self) -> None:
         self._starts = [r.start_ns for r in self.records]
         self._step_index = {(r.launch, r.block, r.step): i for i, r in enumerate(self.records)}
+        self._block_steps: dict[BlockKey, list[int]] = {}
+        for i, r in enumerate(self.records):
+            self._block_steps.setdefault((r.launch, r.block), []).append(i)
+        self.blocks: list[BlockKey] = sorted(
+            self._block_steps, key=lambda k: (k[0], self.trace.launches[k[0]].linear_block(k[1]))
+        )  # launch order, then linear block id: the order Tab cycles through
+        self.lanes = assign_lanes(self.spans)
 
 
 def build_replay(

@@ -22,7 +22,7 @@ from importlib import resources
 import numpy as np
 
 from .catalog import KERNELS, Launch, Problem, ProblemError, check_problem, defines_for, plan
-from .trace import SLOT_DTYPE, KernelTrace, LaunchInfo, TileRecord, records_from_slots
+from .trace import SLOT_DTYPE, KernelTrace, LaunchInfo, decode_trace_buffers
 
 NVRTC_INSTALL_HINT = (
     'NVRTC (the CUDA runtime compiler) is not installed: pip install "microgpt-tui[nvrtc]" '
@@ -355,16 +355,34 @@ def _driver():
 
 
 def _error_name(driver, result) -> str:
+    """"CUDA_ERROR_…" for a CUresult: cuGetErrorName, else the enum member's own name."""
     try:
-        _, name = driver.cuGetErrorName(result)
-        return name.decode()
-    except Exception:  # noqa: BLE001
-        return str(result)
+        status, name = driver.cuGetErrorName(result)
+        if status == driver.CUresult.CUDA_SUCCESS and name:
+            return name.decode()
+    except Exception:  # noqa: BLE001 (the lookup must never hide the original error)
+        pass
+    return getattr(result, "name", None) or f"CUresult {int(result)}"
+
+
+# Errors that leave the context unusable: every later call in it fails until it is reset.
+STICKY_ERRORS = frozenset({
+    "CUDA_ERROR_ILLEGAL_ADDRESS", "CUDA_ERROR_LAUNCH_FAILED", "CUDA_ERROR_MISALIGNED_ADDRESS",
+    "CUDA_ERROR_ILLEGAL_INSTRUCTION", "CUDA_ERROR_HARDWARE_STACK_ERROR", "CUDA_ERROR_INVALID_PC",
+    "CUDA_ERROR_INVALID_ADDRESS_SPACE", "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT",
+})
 
 
 def _call(driver, call: str, *args):
-    """Run driver.<call>(*args); raise CudaError with the error's name; return the values."""
-    out = getattr(driver, call)(*args)
+    """Run driver.<call>(*args) and return its values (one value bare, several as a tuple).
+
+    cuda-python returns (CUresult, *values); a failure becomes CudaError naming the error, and
+    a binding that rejects its arguments (TypeError and the like) a one-line KernelError.
+    """
+    try:
+        out = getattr(driver, call)(*args)
+    except Exception as error:  # noqa: BLE001 (bindings raise several types for bad arguments)
+        raise KernelError(f"{call} failed: {type(error).__name__}: {error}") from error
     result, values = out[0], out[1:]
     if result != driver.CUresult.CUDA_SUCCESS:
         raise CudaError(call, _error_name(driver, result))
@@ -409,7 +427,9 @@ class GpuRun:
 
 def _kernel_args(problem: Problem, entry: str, buffers: dict[str, int], trace_ptr: int,
                  steps: int) -> list[np.generic]:
-    """Kernel arguments as numpy scalars: the driver copies each from its address."""
+    """Kernel arguments as numpy scalars, in the order of the entry's C signature: device
+    pointers as np.uint64 (8 bytes, like any pointer), `int` as np.int32, `float` as
+    np.float32. `pack_params` turns them into the array cuLaunchKernel reads."""
     ptr = np.uint64
     n, d = np.int32(problem.n), np.int32(problem.d)
     scale = np.float32(1.0 / np.sqrt(problem.d))
@@ -427,6 +447,18 @@ def _kernel_args(problem: Problem, entry: str, buffers: dict[str, int], trace_pt
             scale, causal, *tail]
 
 
+def pack_params(args: list[np.generic]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """cuLaunchKernel's `kernelParams`: a void*[] whose i-th entry points at argument i's bytes.
+
+    Returns (the pointer array, the holders of the values). cuda-python passes an int straight
+    through as the void** address (pointers.ctypes.data), so both must stay alive until the
+    launch call returns; the driver copies the values at launch.
+    """
+    holders = [np.array([a], dtype=a.dtype) for a in args]
+    pointers = np.array([h.ctypes.data for h in holders], dtype=np.uintp)
+    return pointers, holders
+
+
 class _Gpu:
     """A primary context on GPU 0 with the allocations of one run, freed on exit."""
 
@@ -441,11 +473,15 @@ class _Gpu:
     def __enter__(self) -> _Gpu:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, error, traceback) -> None:
+        # Clean-up errors are ignored: the error that got us here is the one worth reporting.
         for allocation in self.allocations:
             self.driver.cuMemFree(allocation)
         for module in self.modules:
             self.driver.cuModuleUnload(module)
+        if isinstance(error, CudaError) and error.name in STICKY_ERRORS:
+            # A crashed kernel poisons the primary context; reset it so the next run can work.
+            self.driver.cuDevicePrimaryCtxReset(self.device)
         self.driver.cuDevicePrimaryCtxRelease(self.device)
 
     def functions(self, compiled: CompiledKernel, entries, use_cubin: bool) -> dict:
@@ -471,10 +507,11 @@ class _Gpu:
         return like
 
     def launch(self, function, launch: Launch, args: list[np.generic]) -> None:
-        holders = [np.array([a], dtype=a.dtype) for a in args]
-        pointers = np.array([h.ctypes.data for h in holders], dtype=np.uint64)
+        pointers, holders = pack_params(args)
+        # All shared memory is static (sized by macros), so 0 dynamic bytes; stream 0; no extra.
         _call(self.driver, "cuLaunchKernel", function, *launch.grid, *launch.block, 0, 0,
               pointers.ctypes.data, 0)
+        del holders  # kept alive until here: the driver read the values during the call
 
     def timed(self, run, repeats: int) -> list[float]:
         start = _call(self.driver, "cuEventCreate", 0)
@@ -581,11 +618,7 @@ def run_on_gpu(
             for launch, pointer in zip(launches, pointers, strict=True):
                 raw.append(gpu.download(pointer, np.zeros(launch.blocks * launch.steps,
                                                           SLOT_DTYPE)))
-            used = [r[r["end"] != 0] for r in raw]
-            t0 = min((int(u["start"].min()) for u in used if len(u)), default=0)
-            records: list[TileRecord] = []
-            for index, slots_array in enumerate(raw):
-                records += records_from_slots(slots_array, index, t0)
+            records = decode_trace_buffers(raw)
             trace = KernelTrace(
                 kernel=problem.kernel,
                 problem={**asdict(problem), "defines": defines},

@@ -36,12 +36,17 @@ SIM_MAX_HEADS = 16
 
 @dataclass(frozen=True)
 class SimDevice:
-    """A small made-up GPU: few SMs so a replay shows blocks queueing for them."""
+    """A small GPU: two SMs with the per-SM limits of a Turing (sm_75) SM.
 
-    sm_count: int = 4
-    max_threads_per_sm: int = 2048
-    max_blocks_per_sm: int = 32
-    shared_bytes_per_sm: int = 100 * 1024
+    Few SMs and tight limits on purpose: at the screen's default sizes the blocks do not all fit
+    at once, so the replay shows several waves of blocks queueing for SM slots (a 128×128 tiled
+    matmul: 64 blocks of 256 threads, 4 per SM by the thread limit, so 8 waves).
+    """
+
+    sm_count: int = 2
+    max_threads_per_sm: int = 1024
+    max_blocks_per_sm: int = 16
+    shared_bytes_per_sm: int = 64 * 1024
     registers_per_sm: int = 65536
     bytes_per_ns: float = 32.0  # one SM's share of HBM bandwidth
     flops_per_ns: float = 128.0  # one SM's fp32 rate

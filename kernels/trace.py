@@ -61,7 +61,7 @@ class KernelTrace:
     launches: list[LaunchInfo]
     records: list[TileRecord]
     simulated: bool
-    device: str  # "simulated GPU (4 SMs)" or the CUDA device name
+    device: str  # "simulated GPU (2 SMs)" or the CUDA device name
     sm_count: int
     blocks_per_sm: int | None = None  # the simulator's occupancy limit; None for a real GPU
     notes: list[str] = field(default_factory=list)
@@ -137,3 +137,17 @@ def records_from_slots(slots: np.ndarray, launch_index: int, t0_ns: int) -> list
         )
         for s in used
     ]
+
+
+def decode_trace_buffers(buffers: list[np.ndarray]) -> list[TileRecord]:
+    """Decode the trace buffers of consecutive launches (one SLOT_DTYPE array per launch).
+
+    Times become ns since the earliest recorded start over all launches, so the launches of
+    one run share one clock.
+    """
+    starts = [int(b["start"][b["end"] != 0].min()) for b in buffers if (b["end"] != 0).any()]
+    t0 = min(starts, default=0)
+    records: list[TileRecord] = []
+    for index, slots in enumerate(buffers):
+        records += records_from_slots(slots, index, t0)
+    return records

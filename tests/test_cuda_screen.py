@@ -91,7 +91,7 @@ async def test_flash_attention_shows_running_max_and_sum_per_row():
         await pilot.press("n")
         sram = _text(screen, "#cuda-sram")
         assert "row     m      l     α" in sram
-        assert "Q[" in sram and "K[" in sram and "V[" in sram
+        assert "Q[" in sram and "K,V[" in sram  # K and V tiles cover the same rows
         grids = screen.query_one("#cuda-grids").grids
         assert [g.title for g in grids] == ["Q", "K", "V", "O", "Q·Kᵀ tiles"]
         await pilot.press("c")
@@ -103,6 +103,67 @@ async def test_flash_attention_shows_running_max_and_sum_per_row():
         memory = _text(screen, "#cuda-memory")
         assert "attention_naive" in memory and "flash_attention_fwd" in memory
         assert "fewer bytes" in memory
+
+
+async def test_pinned_flash_block_shows_its_own_m_l_and_alpha_at_each_tile():
+    import numpy as np
+
+    from microgpt_tui.kernels.sim import flash_block_steps, make_inputs
+
+    app = make_app(size=(120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("down", "down", "down")
+        await _settle(pilot, screen)
+        replay = screen.loaded.replay
+        await pilot.press("tab", "tab", "tab")  # pin the 3rd block after the current one
+        key = screen.pinned
+        assert key == replay.blocks[(replay.blocks.index((0, replay.records[0].block)) + 2)]
+        assert replay.lanes and len({lane.sm for lane in replay.lanes}) == 2
+        expected = {step: state for step, state, _ in flash_block_steps(
+            screen.loaded.problem, replay.defines, make_inputs(screen.loaded.problem), key[1])}
+        seen = set()
+        for _ in range(len(replay)):
+            await pilot.press("n")
+            index = replay.block_step_at(key, screen.position)
+            record = replay.records[index]
+            assert (record.launch, record.block) == key
+            state = replay.flash_state(index)
+            np.testing.assert_allclose(state.m, expected[record.step].m)
+            np.testing.assert_allclose(state.l, expected[record.step].l)
+            np.testing.assert_allclose(state.alpha, expected[record.step].alpha)
+            sram = _text(screen, "#cuda-sram")
+            first = key[1][0] * replay.defines["BR"]
+            line = next(x for x in sram.splitlines() if x.startswith(f"{first:<4}"))
+            assert line.split()[1:] == [f"{state.m[0]:.2f}", f"{state.l[0]:.2f}",
+                                        f"{state.alpha[0]:.2f}"]
+            seen.add(record.step)
+            if len(seen) == len(expected):
+                break
+        assert seen == set(expected)  # every K/V tile of the pinned block was shown
+        assert "pinned" in _text(screen, "#cuda-sram")
+        await pilot.press("p")
+        assert screen.pinned is None
+
+
+async def test_lanes_show_waves_of_blocks_and_the_clock_advances():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        replay = screen.loaded.replay  # 128×128 tiled matmul: 64 blocks, 2 SMs × 4 slots
+        assert len(replay.lanes) == 8
+        assert all(len(lane.blocks) == 8 for lane in replay.lanes)  # eight waves
+        for lane in replay.lanes:
+            spans = [replay.spans[key] for key in lane.blocks]
+            assert all(a.end_ns <= b.start_ns for a, b in zip(spans, spans[1:], strict=False))
+        lanes = screen.query_one("#cuda-lanes")
+        shown = str(lanes.render())
+        assert "SM0·0" in shown and " 8 " in shown  # block numbers on their lane
+        await pilot.press("G")
+        assert replay.time_at(screen.position) > replay.time_at(0)
+        assert "t = 0.00" not in _text(screen, "#cuda-status")
+        grid = screen.query_one("#cuda-grids")
+        assert len(str(grid.render()).splitlines()) >= 10  # 8 tile rows + title + legend
 
 
 async def test_size_key_reloads_with_partial_tiles_and_tabs_show_source_and_ptx():

@@ -178,6 +178,108 @@ def test_kernel_arguments_are_numpy_scalars_of_the_kernel_types():
     assert int(args[4]) == 100 and int(args[6]) == 1 and float(args[5]) == pytest.approx(0.125)
 
 
+C_TYPES = {"int": np.dtype("i4"), "float": np.dtype("f4")}  # anything with * is a pointer
+
+
+def _c_signature(source: str, entry: str) -> list[np.dtype]:
+    """The parameter types of `extern "C" __global__ void entry(...)` as numpy dtypes."""
+    import re
+
+    match = re.search(rf"\b{entry}\s*\(([^)]*)\)", source)
+    types = []
+    for param in match.group(1).split(","):
+        words = param.replace("__restrict__", "").replace("const", "").split()
+        types.append(np.dtype("u8") if "*" in param else C_TYPES[words[0]])
+    return types
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_kernel_arguments_match_every_entry_signature(kernel):
+    problem = Problem(kernel, 100, 64, causal=True)
+    buffers = dict.fromkeys("ABCQKVOS", 0x1000)
+    source = KERNELS[kernel].source_text()
+    for entry in KERNELS[kernel].entries:
+        args = runtime._kernel_args(problem, entry, buffers, 0x5000, 4)
+        assert [a.dtype for a in args] == _c_signature(source, entry), entry
+
+
+def test_packed_params_point_at_each_argument_bytes():
+    import ctypes
+
+    args = [np.uint64(0xDEADBEEF000), np.int32(-7), np.float32(0.125), np.uint64(0)]
+    pointers, holders = runtime.pack_params(args)
+    assert pointers.dtype.itemsize == ctypes.sizeof(ctypes.c_void_p)
+    for address, arg in zip(pointers, args, strict=True):
+        assert ctypes.string_at(int(address), arg.nbytes) == arg.tobytes()
+    assert len(holders) == len(args)
+
+
+def test_trace_slot_layout_matches_the_device_struct():
+    import ctypes
+
+    from microgpt_tui.kernels.trace import SLOT_DTYPE
+
+    class TraceSlot(ctypes.Structure):  # trace.cuh's struct, field by field
+        _fields_ = [("start", ctypes.c_ulonglong), ("end", ctypes.c_ulonglong)] + [
+            (name, ctypes.c_uint) for name in ("sm", "block_x", "block_y", "block_z", "step",
+                                               "pad")
+        ]
+
+    assert SLOT_DTYPE.itemsize == ctypes.sizeof(TraceSlot) == 40
+    for name in SLOT_DTYPE.names:
+        assert SLOT_DTYPE.fields[name][1] == getattr(TraceSlot, name).offset, name
+
+
+def test_trace_buffers_decode_with_one_clock_and_skip_unwritten_slots():
+    from microgpt_tui.kernels.trace import SLOT_DTYPE, decode_trace_buffers
+
+    first = np.zeros(4, SLOT_DTYPE)  # 2 blocks × 2 steps; block 1 skipped its step 1
+    first[0] = (1_000, 1_500, 3, 0, 0, 0, 0, 0)
+    first[1] = (1_500, 2_000, 3, 0, 0, 0, 1, 0)
+    first[2] = (1_100, 1_900, 5, 1, 0, 0, 0, 0)
+    second = np.zeros(1, SLOT_DTYPE)
+    second[0] = (2_500, 2_600, 0, 0, 7, 1, 0, 0)
+    records = decode_trace_buffers([first, second])
+    assert [(r.launch, r.block, r.step, r.sm, r.start_ns, r.end_ns) for r in records] == [
+        (0, (0, 0, 0), 0, 3, 0, 500),
+        (0, (0, 0, 0), 1, 3, 500, 1_000),
+        (0, (1, 0, 0), 0, 5, 100, 900),
+        (1, (0, 7, 1), 0, 0, 1_500, 1_600),
+    ]
+    assert decode_trace_buffers([np.zeros(3, SLOT_DTYPE)]) == []
+
+
+class _Driver:
+    """The driver module's error plumbing with one call stubbed; the enum is the real one."""
+
+    def __init__(self, result):
+        from cuda.bindings import driver
+
+        self.CUresult = driver.CUresult
+        self.result = result
+
+    def cuGetErrorName(self, result):
+        raise RuntimeError("libcuda not loaded")  # what cuda-python does with no driver
+
+    def cuMemAlloc(self, nbytes):
+        if not isinstance(nbytes, int):
+            raise TypeError("an integer is required")
+        return self.result, 0x1000
+
+
+def test_driver_failures_become_one_line_errors_naming_the_cuda_error():
+    from cuda.bindings import driver
+
+    failing = _Driver(driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY)
+    with pytest.raises(runtime.CudaError) as caught:
+        runtime._call(failing, "cuMemAlloc", 16)
+    assert caught.value.name == "CUDA_ERROR_OUT_OF_MEMORY"
+    assert "\n" not in str(caught.value) and "out of GPU memory" in str(caught.value)
+    with pytest.raises(runtime.KernelError, match="^cuMemAlloc failed: TypeError"):
+        runtime._call(failing, "cuMemAlloc", "16")
+    assert runtime._call(_Driver(driver.CUresult.CUDA_SUCCESS), "cuMemAlloc", 16) == 0x1000
+
+
 requires_gpu = pytest.mark.skipif(
     not device_status().available,
     reason=f"no GPU to launch on ({device_status().reason or 'unavailable'}); "

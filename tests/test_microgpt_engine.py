@@ -203,8 +203,8 @@ def test_trainer_run_yields_one_event_per_step(small_names):
 def test_attention_maps_are_causal_distributions(small_names):
     trainer = Trainer(small_names, Config(n_layer=2, n_head=2), "numpy")
     labels, maps = trainer.attention("anna")
-    assert labels == ["⟨bos⟩", "a", "n", "n", "a", "⟨bos⟩"]
-    assert maps.shape == (2, 2, 6, 6)
+    assert labels == ["⟨bos⟩", "a", "n", "n", "a"]
+    assert maps.shape == (2, 2, 5, 5)
     np.testing.assert_allclose(maps.sum(axis=-1), 1.0)
     assert np.all(np.triu(maps, k=1) == 0)
 

@@ -23,7 +23,7 @@ from microgpt_tui.engine.microgpt.session import (
 )
 from microgpt_tui.engine.microgpt.trainer import Trainer
 from microgpt_tui.tui.app import make_app
-from microgpt_tui.tui.screens.training import TrainingScreen, format_eta
+from microgpt_tui.tui.screens.training import TrainingScreen, checkpoint_dir, format_eta
 from microgpt_tui.tui.widgets.adam_inspector import AdamInspector
 from microgpt_tui.tui.widgets.attention_map import AttentionMap
 from microgpt_tui.tui.widgets.loss_chart import LossChart
@@ -145,14 +145,14 @@ async def test_pause_resume_stop_and_keys_while_training(small_names_path):
     assert app._exception is None
 
 
-async def test_save_and_load_a_checkpoint(small_names_path, tmp_path):
+async def test_save_and_load_a_checkpoint(small_names_path):
     app = make_app(data_path=small_names_path, size=(80, 24))
-    path = tmp_path / "screen.npz"
+    path = checkpoint_dir() / "screen.npz"  # under the test's own cache folder (conftest)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
         await pilot.press("ctrl+s")
         assert "Nothing to save yet" in screen.message
-        set_fields(screen, steps="30", embed="8", heads="2", path=str(path))
+        set_fields(screen, steps="30", embed="8", heads="2", path="screen.npz")
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == FINISHED)
         await pilot.press("ctrl+s")
@@ -164,9 +164,14 @@ async def test_save_and_load_a_checkpoint(small_names_path, tmp_path):
         # The form now shows the checkpoint's configuration.
         assert screen.query_one("#field-embed", Input).value == "8"
         assert screen.query_one("#field-steps", Input).value == "30"
-        set_fields(screen, path=str(tmp_path / "missing.npz"))
+        set_fields(screen, path="missing.npz")
         await pilot.press("ctrl+o")
-        assert "no such checkpoint" in screen.message
+        assert "no checkpoint missing.npz in" in screen.message
+        set_fields(screen, path="..")
+        await pilot.press("ctrl+s")
+        assert "type a file name" in screen.message and not path.with_name("..").is_file()
+        await pilot.press("shift+tab", "home", "slash", "ctrl+s")  # a path cannot be typed
+        assert screen.query_one("#field-path", Input).value == ".."
 
 
 async def test_scalar_engine_runs_in_a_process_that_dies_with_the_app(small_names_path):

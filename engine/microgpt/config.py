@@ -9,7 +9,14 @@ ENGINES = ("numpy", "scalar")
 
 
 class ConfigError(ValueError):
-    """A hyperparameter is out of range; the message is one line, fit to show a user."""
+    """A hyperparameter is out of range; the message is one line, fit to show a user.
+
+    `field` names the Config field at fault (None when it is not one field's).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -40,28 +47,29 @@ class Config:
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name} must be a whole number ≥ 1, got {value!r}")
+                raise ConfigError(f"{name} must be a whole number ≥ 1, got {value!r}", name)
         limits = {"n_embed": 512, "n_head": 64, "n_layer": 16, "block_size": 256,
                   "batch_size": 4096, "num_steps": 10_000_000}
         for name, limit in limits.items():
             if getattr(self, name) > limit:
-                raise ConfigError(f"{name} must be at most {limit:,}, got {getattr(self, name)}")
+                raise ConfigError(f"{name} must be at most {limit:,}, got {getattr(self, name)}",
+                                  name)
         if self.n_embed % self.n_head:
             raise ConfigError(
-                f"n_embed ({self.n_embed}) must be a multiple of n_head ({self.n_head})"
-            )
+                f"n_embed ({self.n_embed}) must be a multiple of n_head ({self.n_head})", "n_head")
         for name in ("learning_rate", "temperature", "init_std", "eps_adam"):
             value = getattr(self, name)
             if not _finite(value) or value <= 0:
-                raise ConfigError(f"{name} must be a number > 0, got {value!r}")
+                raise ConfigError(f"{name} must be a number > 0, got {value!r}", name)
         if self.temperature > 100:
-            raise ConfigError(f"temperature must be at most 100, got {self.temperature!r}")
+            raise ConfigError(f"temperature must be at most 100, got {self.temperature!r}",
+                              "temperature")
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             if not _finite(value) or not 0 <= value < 1:
-                raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+                raise ConfigError(f"{name} must be in [0, 1), got {value!r}", name)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ConfigError(f"seed must be a whole number, got {self.seed!r}")
+            raise ConfigError(f"seed must be a whole number, got {self.seed!r}", "seed")
         return self
 
     def to_dict(self) -> dict:

@@ -158,8 +158,9 @@ class Trainer:
                                      self.config.block_size)
 
     def attention(self, name: str) -> tuple[list[str], np.ndarray]:
-        """Token labels and attention maps (n_layer, n_head, T, T) while reading BOS + name."""
-        tokens = self.tokenizer.encode(name)[: self.config.block_size]
+        """Token labels and attention maps (n_layer, n_head, T, T) while reading BOS + name
+        (each position predicts the next character; the closing BOS is never read)."""
+        tokens = self.tokenizer.encode(name)[:-1][: self.config.block_size]
         labels = ["⟨bos⟩" if t == self.tokenizer.bos else self.tokenizer.chars[t]
                   for t in tokens]
         return labels, self.numpy_model().attention(tokens)

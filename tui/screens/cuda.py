@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from ..widgets.sm_lanes import Lanes, SmLanes
+from ..widgets.sm_lanes import LaneRow, Lanes, SmLanes
 from ..widgets.sram_panel import SramPanel
 from ..widgets.tile_grid import STATES, Grid, TileGrids
 from .base import QuestionScreen
@@ -64,6 +64,9 @@ class CudaScreen(QuestionScreen):
         Binding("b,left", "step(-1)", "Previous tile"),
         Binding("plus,equals_sign", "speed(1)", "Faster"),
         Binding("minus", "speed(-1)", "Slower"),
+        Binding("tab", "pin(1)", "Pin block"),
+        Binding("shift+tab", "pin(-1)", "Pin previous block", show=False),
+        Binding("p", "unpin", "Follow the replay", show=False),
         Binding("x", "size", "Size"),
         Binding("c", "causal", "Causal", show=False),
         Binding("d", "head_dim", "Head dim", show=False),
@@ -78,7 +81,9 @@ class CudaScreen(QuestionScreen):
     ]
     HELP_NOTES = (
         "↑/↓ in the list picks a kernel. Space plays the replay, n/b step one tile, +/- change "
-        "the speed, g/G jump to the start or end. x cycles the size (100 shows partial tiles), "
+        "the speed, g/G jump to the start or end. Tab / shift+Tab pin the next / previous block "
+        "(its SRAM tiles, lane and, for flash attention, its rows' m, l and α follow the replay "
+        "clock); p unpins. x cycles the size (100 shows partial tiles), "
         "d the head dimension, c the causal mask; r runs again; s switches between the GPU and "
         "the simulator when a GPU is present. 1-4 show the replay, the CUDA source, the PTX and "
         "the memory comparison. Without a GPU the same tiled algorithms run on a CPU twin and "
@@ -98,6 +103,8 @@ class CudaScreen(QuestionScreen):
         self.speed_index = 0
         self.playing = False
         self.player: Timer | None = None
+        self.pinned = None  # (launch, blockIdx) the SRAM panel follows; None: the current step's
+        self.lane_rows: list[tuple[str, list, list]] = []  # label, blocks, their keys
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -189,6 +196,8 @@ class CudaScreen(QuestionScreen):
             return  # a newer request superseded this one
         self.loaded = loaded
         self.position = 0
+        self.pinned = None
+        self.lane_rows = _lane_rows(loaded.replay) if loaded.replay is not None else []
         self._show_side()
         self._show_texts()
         self._render_step()
@@ -315,28 +324,35 @@ class CudaScreen(QuestionScreen):
             return
         self.position = max(0, min(self.position, len(replay) - 1))
         index = self.position
-        self.query_one("#cuda-grids", TileGrids).show(self._grids(replay, index))
-        self.query_one("#cuda-sram", SramPanel).show(replay, index)
         record = replay.records[index]
-        span = replay.spans[(record.launch, record.block)]
-        lanes: dict[int, list[tuple[int, int]]] = {}
-        for other in replay.spans.values():
-            lanes.setdefault(other.sm, []).append((other.start_ns, other.end_ns))
-        limit = replay.trace.blocks_per_sm or max(
-            len(blocks) for blocks in replay.resident(index).values()
-        )
-        self.query_one("#cuda-lanes", SmLanes).show(
-            Lanes(lanes, replay.duration_ns, limit, record.start_ns,
-                  (span.sm, span.start_ns, span.end_ns))
-        )
+        now = record.start_ns
+        key = self.pinned or (record.launch, record.block)
+        shown = replay.block_step_at(key, index) if self.pinned else index
+        span = replay.spans[key]
+        where = ""
+        if self.pinned:
+            where = ("waits for an SM slot" if now < span.start_ns
+                     else "finished" if now >= span.end_ns else "running")
+        self.query_one("#cuda-grids", TileGrids).show(self._grids(replay, index, shown))
+        self.query_one("#cuda-sram", SramPanel).show(replay, shown, where)
+        rows = [LaneRow(label, blocks, keys.index(key) if key in keys else None)
+                for label, blocks, keys in self.lane_rows]
+        self.query_one("#cuda-lanes", SmLanes).show(Lanes(
+            rows, replay.duration_ns, now,
+            f"SM·slot × time 0–{replay.duration_ns / 1e3:,.1f} µs · yellow "
+            f"{_block_label(replay, key)}",
+        ))
         state = "▶" if self.playing else "⏸"
+        pin = f"  📌 {_block_label(replay, key)}" if self.pinned else ""
         status.update(Text.assemble(
             (f"{state} step {index + 1}/{len(replay)}", "bold"),
-            f"  t = {record.start_ns / 1e3:,.2f} µs  ×{SPEEDS[self.speed_index]}",
+            f"  t = {now / 1e3:,.2f} µs  ×{SPEEDS[self.speed_index]}",
+            (pin, "bold yellow"),
             ("  SIMULATED" if replay.trace.simulated else "", "yellow"),
         ))
 
-    def _grids(self, replay, index: int) -> list[Grid]:
+    def _grids(self, replay, index: int, shown: int) -> list[Grid]:
+        """Tile states at step `index`'s time; `shown` is the step of the selected block."""
         problem, defines = replay.problem, replay.defines
         layout = _layouts(problem, defines)
         grids = {name: Grid(title, -(-rows // ch), -(-cols // cw), {}, width)
@@ -359,13 +375,13 @@ class CudaScreen(QuestionScreen):
         for i in running:
             for ref in replay.refs[i]:
                 mark(ref, "other")
-        for ref in replay.sram(index):
+        for ref in replay.sram(shown):
             mark(ref, "sram")
         if problem.kernel == "flash_attention_fwd":
-            grids["pairs"] = self._pairs_grid(replay, index, running)
+            grids["pairs"] = self._pairs_grid(replay, index, running, shown)
         return list(grids.values())
 
-    def _pairs_grid(self, replay, index: int, running: list[int]) -> Grid:
+    def _pairs_grid(self, replay, index: int, running: list[int], shown: int) -> Grid:
         from ...kernels.catalog import flash_tiles_for_block
 
         problem, defines = replay.problem, replay.defines
@@ -381,7 +397,7 @@ class CudaScreen(QuestionScreen):
         for i in running:
             record = replay.records[i]
             grid.cells[(record.block[0], record.step)] = "other"
-        record = replay.records[index]
+        record = replay.records[shown]
         grid.cells[(record.block[0], record.step)] = "sram"
         return grid
 
@@ -433,6 +449,23 @@ class CudaScreen(QuestionScreen):
         self.position = (len(replay) - 1) if (end and replay) else 0
         self._render_step()
 
+    def action_pin(self, delta: int) -> None:
+        replay = self.loaded.replay if self.loaded else None
+        if replay is None or not replay.blocks:
+            return
+        if self.pinned is None:  # Tab pins the block on screen, shift+Tab the one before it
+            record = replay.records[self.position]
+            current = replay.blocks.index((record.launch, record.block))
+            target = current if delta > 0 else current - 1
+        else:
+            target = replay.blocks.index(self.pinned) + delta
+        self.pinned = replay.blocks[target % len(replay.blocks)]
+        self._render_step()
+
+    def action_unpin(self) -> None:
+        self.pinned = None
+        self._render_step()
+
     def action_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
         self._render_step()
@@ -471,6 +504,26 @@ class CudaScreen(QuestionScreen):
     def action_tab(self, tab: str) -> None:
         self.query_one("#cuda-tabs", TabbedContent).active = tab
 
+
+def _block_label(replay, key) -> str:
+    launch, block = key
+    entry = replay.trace.launches[launch].entry
+    prefix = f"{entry} " if len(replay.trace.launches) > 1 else ""
+    return prefix + "(" + ",".join(map(str, block)) + ")"
+
+
+def _lane_rows(replay) -> list[tuple[str, list, list]]:
+    """Per lane: its label, its blocks as (start, end, number) and their keys (for selection)."""
+    rows = []
+    for lane in replay.lanes:
+        blocks, keys = [], []
+        for key in lane.blocks:
+            span = replay.spans[key]
+            number = replay.trace.launches[key[0]].linear_block(key[1])
+            blocks.append((span.start_ns, span.end_ns, str(number)))
+            keys.append(key)
+        rows.append((f"SM{lane.sm}·{lane.slot}", blocks, keys))
+    return rows
 
 
 def _layouts(problem, defines) -> dict[str, tuple[str, int, int, int, int, int]]:

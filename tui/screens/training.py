@@ -9,6 +9,7 @@ the widgets, so keys answer at once however fast training goes.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -62,13 +63,19 @@ TEMPERATURE_STEP = 0.1
 
 
 def checkpoint_dir() -> Path:
-    """Where relative checkpoint names are saved: beside the app's names cache."""
+    """Where the screen saves and loads checkpoints: beside the app's names cache."""
     return cache_dir() / "checkpoints"
 
 
-def resolve_checkpoint(text: str) -> Path:
-    path = Path(text.strip()).expanduser()
-    return path if path.is_absolute() else checkpoint_dir() / path
+CHECKPOINT_NAME = r"[A-Za-z0-9._-]*"  # a file name in checkpoint_dir(), never a path
+
+
+def resolve_checkpoint(name: str) -> Path | None:
+    """The checkpoint file called `name`, or None when it is not a plain file name."""
+    name = name.strip()
+    if not name or name.startswith(".") or not re.fullmatch(CHECKPOINT_NAME, name):
+        return None
+    return checkpoint_dir() / name
 
 
 def format_eta(seconds: float) -> str:
@@ -110,8 +117,9 @@ class TrainingScreen(QuestionScreen):
         "NumPy engine (~1000 steps/s) and the scalar autograd engine (a few steps/s, in its "
         "own process) — the same model, the same losses. 1-4 show samples, attention, weight "
         "norms and one weight's Adam update. Samples refresh every K steps; +/- change the "
-        "temperature and re-sample. Ctrl+S saves a checkpoint to the ckpt path, Ctrl+O loads "
-        "it (relative names live in the app's checkpoint folder)."
+        "temperature and re-sample. Ctrl+S saves a checkpoint under the ckpt name, Ctrl+O "
+        "loads it; the files live in the app's checkpoint folder (the message after a save "
+        "shows it), where `microgpt-tui sample --checkpoint` can read them."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
@@ -141,7 +149,8 @@ class TrainingScreen(QuestionScreen):
                 with Horizontal(classes="train-field"):
                     yield Static(label, classes="train-label")
                     yield Input(default, type=kind, id=f"field-{field_id}",
-                                classes="train-input", select_on_focus=False)
+                                classes="train-input", select_on_focus=False,
+                                restrict=CHECKPOINT_NAME if field_id == "path" else None)
             yield Static(id="train-message")
         with Vertical(id="train-right"):
             yield LossChart(id="train-chart")
@@ -193,7 +202,7 @@ class TrainingScreen(QuestionScreen):
             config = Config(**values).validated()
         except ConfigError as error:
             field_id = next((f for f, spec in FIELDS.items()
-                             if spec[1] and str(error).startswith(spec[1])), None)
+                             if spec[1] is not None and spec[1] == error.field), None)
             return self._reject(field_id, str(error))
         return config, every
 
@@ -312,7 +321,7 @@ class TrainingScreen(QuestionScreen):
         if path is None:
             return
         if not path.is_file():
-            self._say(f"{path}: no such checkpoint", error=True)
+            self._say(f"no checkpoint {path.name} in {path.parent}", error=True)
             return
         config = Config()  # replaced by the checkpoint's own configuration
         self._begin(SessionSpec(config, self.engine, self._data_path(),
@@ -320,11 +329,10 @@ class TrainingScreen(QuestionScreen):
         self._say(f"Loading {path}…")
 
     def _checkpoint_path(self) -> Path | None:
-        text = self._field("path").value.strip()
-        if not text:
-            self._reject("path", "Type a checkpoint file name in the ckpt field.")
-            return None
-        return resolve_checkpoint(text)
+        path = resolve_checkpoint(self._field("path").value)
+        if path is None:
+            self._reject("path", "ckpt: type a file name such as run1.npz (letters, digits, . _ -)")
+        return path
 
     def _data_path(self) -> str | None:
         data_path = getattr(self.app, "data_path", None)
@@ -413,7 +421,7 @@ class TrainingScreen(QuestionScreen):
         """Show the configuration actually training (a loaded checkpoint brings its own)."""
         for field_id, (_, config_field, _, _) in FIELDS.items():
             if config_field is not None:
-                self._field(field_id).value = f"{getattr(config, config_field):g}"
+                self._field(field_id).value = str(getattr(config, config_field))
         if engine:
             self.engine = engine
         baseline = math.log(vocab_size) if vocab_size else None

@@ -10,6 +10,8 @@ class AdamInspector(Widget):
     DEFAULT_CSS = """
     AdamInspector {
         height: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

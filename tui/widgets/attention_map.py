@@ -32,6 +32,8 @@ class AttentionMap(Widget):
     DEFAULT_CSS = """
     AttentionMap {
         height: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -63,22 +65,30 @@ class AttentionMap(Widget):
         if self.maps is None:
             return Text("Attention appears once training has produced samples.", style="dim")
         layers, heads = self.maps.shape[:2]
+        width, height = self.size
+        shown = max(0, min(len(self.labels), (width - 3) // 2, height - 3))
+        block = 3 + 2 * shown + 2  # row labels, cells, gap
+        count = max(1, min(heads, width // max(block, 1)))  # heads side by side when they fit
+        first = self.head_index
+        picked = [(first + i) % heads for i in range(count)]
         out = Text(no_wrap=True, overflow="crop")
         out.append(f"'{self.name_shown}'", "bold")
-        where = f"layer {self.layer_index + 1}/{layers} · head {self.head_index + 1}/{heads}"
-        out.append(f"  {where}", "dim")
+        out.append(f"  layer {self.layer_index + 1}/{layers}", "dim")
         out.append("  (n name · h head · l layer)\n", "dim")
-        weights = self.maps[self.layer_index, self.head_index]
-        width, height = self.size
-        shown = max(0, min(len(self.labels), (width - 3) // 2, height - 2))
-        out.append("   " + "".join(f"{_short(lab):<2}" for lab in self.labels[:shown]) + "\n",
-                   "dim")
+        for head in picked:
+            out.append(f"{'head ' + str(head + 1) + '/' + str(heads):<{block}}", "bold")
+        out.append("\n")
+        for _ in picked:
+            out.append("   " + "".join(f"{_short(lab):<2}" for lab in self.labels[:shown]) + "  ",
+                       "dim")
+        out.append("\n")
         for query in range(shown):
-            out.append(f"{_short(self.labels[query]):>2} ", "dim")
-            for key in range(shown):
-                if key > query:
-                    out.append("  ")
-                else:
-                    out.append("  ", _shade(float(weights[query, key])))
+            for head in picked:
+                weights = self.maps[self.layer_index, head]
+                out.append(f"{_short(self.labels[query]):>2} ", "dim")
+                for key in range(shown):
+                    style = _shade(float(weights[query, key])) if key <= query else None
+                    out.append("  ", style or "")
+                out.append("  ")
             out.append("\n")
         return out

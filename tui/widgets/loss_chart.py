@@ -72,6 +72,7 @@ class LossChart(Widget, can_focus=True):
     LossChart {
         height: 1fr;
         min-height: 4;
+        text-wrap: nowrap;
     }
     """
     SMOOTHING = 0.95  # exponential moving average, debiased (as TensorBoard draws it)
@@ -180,11 +181,11 @@ class LossChart(Widget, can_focus=True):
             canvas.vline(x, ypix(low), ypix(high), RAW)
         previous = None
         for x in sorted(self._column_smooth):
-            y = ypix(self._column_smooth[x])
-            if previous is not None and abs(previous - y) > 1:
-                canvas.vline(x, previous + (1 if y > previous else -1), y, SMOOTH)
-            canvas.dot(x, y, SMOOTH)
-            previous = y
+            point = (x, ypix(self._column_smooth[x]))
+            if previous is not None:
+                _line(canvas, previous, point, SMOOTH)
+            canvas.dot(*point, SMOOTH)
+            previous = point
 
     def _aggregate(self, key: tuple[int, int], xpix) -> None:
         """Per dot column: (min, max) raw loss and the last smoothed value, updated in place

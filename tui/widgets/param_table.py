@@ -14,6 +14,8 @@ class ParamTable(Widget):
     DEFAULT_CSS = """
     ParamTable {
         height: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

@@ -1,77 +1,121 @@
-"""Which SM ran which block when: one lane per SM, time left to right, a cursor at "now".
+"""Which SM ran which block when: one lane per resident-block slot of an SM, time left to right.
 
-Each character is a slice of time; its shade says how many blocks were resident on that SM in
-that slice, relative to the occupancy limit; the selected block's span is highlighted.
+Each block is a coloured segment of its lane (neighbours alternate two shades and carry the
+block's number when it fits); the selected block is yellow and a reversed column marks "now".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-SHADES = " ░▒▓█"
+SHADES = ("#2f6f9f", "#4f8fc0")  # neighbouring blocks alternate
+SELECTED = "#ffd54f"
+MAX_ROWS = 6  # lanes shown at once on a 24-line terminal; the selected block's lane always is
+
+
+@dataclass
+class LaneRow:
+    label: str  # "SM0·1": SM 0, slot 1
+    blocks: list[tuple[int, int, str]]  # (start ns, end ns, block number) in start order
+    selected: int | None = None  # index into blocks of the selected block
 
 
 @dataclass
 class Lanes:
-    spans: dict[int, list[tuple[int, int]]]  # SM → (start ns, end ns) of each block it ran
+    rows: list[LaneRow]
     duration_ns: int
-    limit: int  # blocks per SM the shading is relative to
     now_ns: int = 0
-    selected: tuple[int, int, int] | None = None  # (sm, start, end) of the selected block
+    caption: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _cells(row: LaneRow, columns: int, duration: int) -> list[int | None]:
+    """For each column, the index of the block drawn there (the selected one wins)."""
+    cells: list[int | None] = [None] * columns
+    order = [i for i in range(len(row.blocks)) if i != row.selected]
+    if row.selected is not None:
+        order.append(row.selected)
+    for i in order:
+        start, end, _ = row.blocks[i]
+        first = min(columns - 1, start * columns // duration)
+        last = min(columns - 1, max(first, (end - 1) * columns // duration))
+        for column in range(first, last + 1):
+            cells[column] = i
+    return cells
+
+
+def render_lane(row: LaneRow, columns: int, duration: int, cursor: int) -> Text:
+    cells = _cells(row, columns, duration)
+    out = Text()
+    column = 0
+    while column < columns:
+        block = cells[column]
+        end = column
+        while end + 1 < columns and cells[end + 1] == block:
+            end += 1
+        width = end - column + 1
+        if block is None:
+            piece, style = "·" * width, Style(color="#555555")
+        else:
+            label = row.blocks[block][2]
+            piece = label.center(width) if len(label) < width else " " * width
+            selected = block == row.selected
+            style = Style(color="black" if selected else "white", bold=selected,
+                          bgcolor=SELECTED if selected else SHADES[block % 2])
+        for offset, char in enumerate(piece):
+            here = column + offset
+            out.append("│" if here == cursor and char in " ·" else char,
+                       style + Style(reverse=True) if here == cursor else style)
+        column = end + 1
+    return out
 
 
 class SmLanes(Widget):
-    DEFAULT_CSS = "SmLanes { height: auto; max-height: 9; }"
+    DEFAULT_CSS = "SmLanes { height: auto; }"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.lanes: Lanes | None = None
 
     def show(self, lanes: Lanes) -> None:
+        resize = self.lanes is None or len(self.lanes.rows) != len(lanes.rows)
         self.lanes = lanes
-        self.refresh(layout=True)
+        self.refresh(layout=resize)
+
+    def _max_rows(self, screen_height: int) -> int:
+        return 12 if screen_height >= 40 else 8 if screen_height >= 30 else MAX_ROWS
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return min(len(self.lanes.spans), 8) + 1 if self.lanes else 1
+        if not self.lanes:
+            return 1
+        return min(len(self.lanes.rows), self._max_rows(viewport.height)) + 1
 
     def render(self) -> Text:
         width, height = self.size
         lanes = self.lanes
         if lanes is None or width < 12 or height <= 0:
             return Text("")
-        label = 6
+        label = max((len(row.label) for row in lanes.rows), default=4) + 1
         columns = width - label
         duration = max(lanes.duration_ns, 1)
         cursor = min(columns - 1, lanes.now_ns * columns // duration)
-        sms = sorted(lanes.spans)
-        shown = sms[: max(height - 1, 1)] if len(sms) > height - 1 else sms
+        room = max(height - 1, 1)
+        shown = list(range(len(lanes.rows)))[:room]
+        chosen = next((i for i, row in enumerate(lanes.rows) if row.selected is not None), None)
+        if chosen is not None and chosen not in shown:
+            shown[-1] = chosen  # the selected block's lane stays in view
         out = Text()
-        for sm in shown:
-            counts = [0] * columns
-            for start, end in lanes.spans[sm]:
-                first = start * columns // duration
-                last = max(first, (end - 1) * columns // duration)
-                for column in range(first, min(last, columns - 1) + 1):
-                    counts[column] += 1
-            out.append(f"SM{sm:<3} ", style="dim")
-            selected = lanes.selected if lanes.selected and lanes.selected[0] == sm else None
-            for column, count in enumerate(counts):
-                shade = SHADES[min(4, -(-4 * count // max(lanes.limit, 1)))]
-                style = "cyan"
-                if selected:
-                    lo = selected[1] * columns // duration
-                    hi = (selected[2] - 1) * columns // duration
-                    if lo <= column <= hi:
-                        style = "bold yellow"
-                if column == cursor:
-                    style += " reverse"
-                out.append(shade if shade != " " or column != cursor else "│", style=style)
+        for i in shown:
+            row = lanes.rows[i]
+            out.append(f"{row.label:<{label}}", style="bold" if row.selected is not None
+                       else "dim")
+            out.append_text(render_lane(row, columns, duration, cursor))
             out.append("\n")
-        hidden = len(sms) - len(shown)
-        note = f"+{hidden} more SMs · " if hidden else ""
-        out.append(f"{note}time → {lanes.duration_ns / 1e3:,.1f} µs; shade = blocks per SM "
-                   f"(max {lanes.limit})", style="dim")
+        hidden = len(lanes.rows) - len(shown)
+        note = f"+{hidden} lanes · " if hidden else ""
+        out.append(f"{note}{lanes.caption}", style="dim")
         return out

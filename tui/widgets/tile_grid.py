@@ -22,7 +22,7 @@ COLORS = {
     "other": "#2f6f9f",
     "sram": "#ffd54f",
 }
-LEGEND = (("sram", "this block's SRAM"), ("other", "running"), ("hbm", "in HBM"))
+LEGEND = (("sram", "SRAM"), ("other", "running"), ("hbm", "in HBM"))
 
 
 @dataclass
@@ -46,18 +46,9 @@ def _merge(grid: Grid, factor: int) -> Grid:
                 grid.cell_width)
 
 
-def render_grid(grid: Grid, max_lines: int, factor: int = 1, scale: int = 1) -> list[Text]:
-    """Title line plus the tiles: one line per tile row (`scale` > 1, when there is room) or
-    two per line as half blocks, merging tiles until it fits the lines."""
-    if scale > 1:
-        lines = [Text(grid.title, style="bold")]
-        for row in range(grid.rows):
-            line = Text()
-            for col in range(grid.cols):
-                color = COLORS[grid.cells.get((row, col), "idle")]
-                line.append("█" * (grid.cell_width * scale - 1) + " ", Style(color=color))
-            lines.append(line)
-        return lines
+def render_grid(grid: Grid, max_lines: int, factor: int = 1) -> list[Text]:
+    """Title line plus the tiles as half blocks (two tile rows per line), merging tiles until
+    they fit `max_lines`: the compact form for grids too big to draw one tile per cell."""
     while -(-grid.rows // factor) > 2 * max(max_lines - 1, 1):
         factor += 1
     grid = _merge(grid, factor)
@@ -73,6 +64,39 @@ def render_grid(grid: Grid, max_lines: int, factor: int = 1, scale: int = 1) -> 
                 line.append("▀" * grid.cell_width, Style(color=upper))
         lines.append(line)
     return lines
+
+
+def render_scaled(grid: Grid, width: int, height: int) -> list[Text]:
+    """Title line plus each tile as a `width`×`height` block of characters (per unit of the
+    grid's cell_width); from 3 columns / 2 lines up a thin gap separates neighbouring tiles."""
+    lines = [Text(grid.title, style="bold")]
+    cell = grid.cell_width * width
+    for row in range(grid.rows):
+        for line_index in range(height):
+            line = Text()
+            last_line = height > 1 and line_index == height - 1
+            for col in range(grid.cols):
+                color = COLORS[grid.cells.get((row, col), "idle")]
+                body = cell - 1 if cell >= 3 else cell
+                line.append(("▀" if last_line else "█") * body, Style(color=color))
+                line.append(" " * (cell - body))
+            lines.append(line)
+    return lines
+
+
+def best_scale(grids: list[Grid], width: int, height: int) -> tuple[int, int] | None:
+    """The biggest tile size (columns, lines) at which every grid fits side by side in
+    width × height (title and legend lines included); None when even 1×1 does not fit.
+    Terminal cells are about twice as tall as wide, so columns = 2·lines looks square."""
+    rows = max(g.rows for g in grids)
+    for lines in range(8, 0, -1):
+        if rows * lines + 2 > height:
+            continue
+        for columns in range(2 * lines, 0, -1):
+            total = sum(g.cols * g.cell_width * columns for g in grids) + len(grids) - 1
+            if total <= width:
+                return columns, lines
+    return None
 
 
 class TileGrids(Widget):
@@ -93,15 +117,15 @@ class TileGrids(Widget):
         width, height = self.size
         if width <= 0 or height <= 0 or not self.grids:
             return Text("")
-        tall = max(g.rows for g in self.grids) <= height - 2
-        # Large tiles when they fit, else half blocks, merging tiles until the grids fit.
-        attempts = [(1, 3), (1, 2)] if tall else []
-        attempts += [(factor, 1) for factor in range(1, 9)]
-        for factor, scale in attempts:
-            blocks = [render_grid(g, height - 1, factor, scale) for g in self.grids]
-            widths = [max(line.cell_len for line in block) for block in blocks]
-            if sum(widths) + (len(widths) - 1) <= width:
-                break
+        scale = best_scale(self.grids, width, height)
+        if scale is not None:
+            blocks = [render_scaled(g, *scale) for g in self.grids]
+        else:  # half blocks, merging tiles until the grids fit side by side
+            for factor in range(1, 9):
+                blocks = [render_grid(g, height - 1, factor) for g in self.grids]
+                if sum(max(line.cell_len for line in b) for b in blocks) + len(blocks) <= width:
+                    break
+        widths = [max(line.cell_len for line in block) for block in blocks]
         out = Text()
         used = 0
         shown = []
@@ -119,5 +143,5 @@ class TileGrids(Widget):
             out.append("\n")
         for state, words in LEGEND:
             out.append("■ ", style=COLORS[state])
-            out.append(words + "  ", style="dim")
+            out.append(words + " ", style="dim")
         return out

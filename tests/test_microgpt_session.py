@@ -1,0 +1,76 @@
+"""The live session loop behind the Training screen, without any UI: commands and snapshots."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from microgpt_tui.engine.microgpt.checkpoint import load_checkpoint
+from microgpt_tui.engine.microgpt.config import Config
+from microgpt_tui.engine.microgpt.session import (
+    FAILED,
+    FINISHED,
+    PAUSED,
+    SessionSpec,
+    Snapshot,
+    ThreadSession,
+    run_session,
+)
+
+SMALL = Config(n_embed=8, n_head=2, block_size=8, num_steps=40)
+
+
+def test_a_full_run_publishes_every_step_then_answers_commands(small_names_path, tmp_path):
+    commands: queue.Queue = queue.Queue()
+    sent: list[bool] = []
+    published: list[Snapshot] = []
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        if snapshot.state == FINISHED and commands.empty() and not sent:
+            sent.append(True)
+            commands.put(("temperature", 1.5))
+            commands.put(("attend", 3))
+            commands.put(("inspect", "wpe", 1, 2))
+            commands.put(("save", str(tmp_path / "s.npz")))
+            commands.put(("quit",))
+
+    spec = SessionSpec(SMALL, "numpy", str(small_names_path), sample_every=10,
+                       min_refresh_interval=0.0)
+    run_session(spec, commands, publish, lambda: False)
+    first = published[0]
+    assert first.config == SMALL and first.vocab_size == 27 and first.samples
+    steps = [step for snap in published for step, _ in snap.losses]
+    assert steps == list(range(1, 41))
+    assert [s.heldout[0] for s in published if s.heldout] == [0, 10, 20, 30, 40, 40]
+    resampled = [s for s in published if s.samples is not None][-1]
+    assert resampled.temperature == 1.5
+    attended = [s.attention for s in published if s.attention is not None][-1]
+    assert attended.name == resampled.samples[3] and attended.labels[0] == "⟨bos⟩"
+    assert published[-1].adam[:3] == ("wpe", 1, 2)
+    assert published[-1].message.startswith("Saved step 40")
+    assert load_checkpoint(tmp_path / "s.npz").step == 40
+
+
+def test_pause_holds_and_a_bad_spec_fails_with_its_reason(small_names_path, tmp_path):
+    session = ThreadSession(SessionSpec(Config(n_embed=8, n_head=2, num_steps=10**6), "numpy",
+                                        str(small_names_path)))
+    session.send(("pause",))
+    thread = threading.Thread(target=session.run)
+    thread.start()
+    try:
+        snapshots: list[Snapshot] = []
+        while not any(s.state == PAUSED for s in snapshots):
+            snapshots += session.poll()
+        paused_step = [s for s in snapshots if s.state == PAUSED][-1].step
+        assert paused_step <= 1  # the pause arrived before (or right after) the first step
+    finally:
+        session.close()
+        thread.join(5)
+    assert not thread.is_alive() and not session.alive
+
+    published: list[Snapshot] = []
+    run_session(SessionSpec(SMALL, "numpy", str(tmp_path / "missing.txt")), queue.Queue(),
+                published.append, lambda: False)
+    assert [s.state for s in published] == [FAILED]
+    assert "no such file" in published[0].message
