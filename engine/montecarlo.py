@@ -14,7 +14,8 @@ standard error 4·√(p(1−p)/n) ≈ 1.64/√n. Three modes throw the darts:
 seeded by ``SeedSequence(seed, spawn_key=(block,))``. So dart d is the same dart however a
 request is split, chunked or spread over workers: the count for n equals the sum over any split
 of n, and the worker count changes only the scheduling, never the counts. Counts are Python ints
-(exact at 10^12 darts and far beyond); memory is a few MiB per worker at any n.
+(exact at 10^12 darts and far beyond); memory stays near 5 MiB per worker and under ~50 MiB
+in all, at any n and any worker count.
 
 **Number format and its bias.** A dart's coordinates are 30-bit fixed-point numbers taken at cell
 midpoints, x = (X + ½)/2^30 with X an integer in [0, 2^30), and the inside test
@@ -70,9 +71,10 @@ MAX_SEED = 2**64 - 1
 
 BLOCK_DARTS = 1 << 24  # darts per independent PCG64 stream
 PYTHON_BLOCK_DARTS = 1 << 16  # darts per random.Random stream in the reference mode
-CHUNK_WORDS = 1 << 17  # PCG64 outputs per vectorised pass: 2^19 darts, ~4 MiB of buffers
+CHUNK_WORDS = 1 << 17  # PCG64 outputs per vectorised pass: 2^19 darts, ~5 MiB of buffers
+# All workers' buffers together stay within this (big chunks are faster: fewer GIL handovers).
+MEMORY_WORDS = 1 << 19
 
-CANDIDATE_BATCH = 1 << 14  # darts given the exact 30-bit test at once
 QUASI_CHUNK = 1 << 16  # Halton points per vectorised pass
 
 # Work handed to one worker at a time (and so the progress granularity): ~10–50 ms each.
@@ -219,7 +221,9 @@ def _inside_exact(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return a * a + b * b < np.uint64(_INSIDE_LIMIT)
 
 
-def _lane_chunks(generator: np.random.PCG64, lo: int, hi: int) -> Iterator[tuple[np.ndarray, int]]:
+def _lane_chunks(
+    generator: np.random.PCG64, lo: int, hi: int, chunk_words: int
+) -> Iterator[tuple[np.ndarray, int]]:
     """(16-bit lanes of darts lo … hi−1 of a fresh block generator, index of the first), chunked.
 
     Dart i of a block is lane i % 4 of the block's output i // 4.
@@ -228,7 +232,7 @@ def _lane_chunks(generator: np.random.PCG64, lo: int, hi: int) -> Iterator[tuple
     position = lo
     while position < hi:
         first_word = position // 4
-        end_word = min(-(-hi // 4), first_word + CHUNK_WORDS)
+        end_word = min(-(-hi // 4), first_word + chunk_words)
         words = generator.random_raw(end_word - first_word)
         lanes = words.astype("<u8", copy=False).view(_LANES)
         stop = min(hi, 4 * end_word)
@@ -246,14 +250,16 @@ def _split_blocks(start: int, count: int, block_size: int) -> Iterator[tuple[int
         position += hi - lo
 
 
-def _pseudo_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | None:
-    u2 = np.empty(4 * CHUNK_WORDS, dtype=np.uint16)
-    s = np.empty(4 * CHUNK_WORDS, dtype=np.uint16)
+def _pseudo_count(
+    seed: int, start: int, count: int, stop: CancelFlag, chunk_words: int = CHUNK_WORDS
+) -> int | None:
+    u2 = np.empty(4 * chunk_words, dtype=np.uint16)
+    s = np.empty(4 * chunk_words, dtype=np.uint16)
     inside = 0
     for block, lo, hi in _split_blocks(start, count, BLOCK_DARTS):
         generator, key = _block_stream(seed, block)
         candidate_lanes, candidate_index, pending = [], [], 0
-        for lanes, first in _lane_chunks(generator, lo, hi):
+        for lanes, first in _lane_chunks(generator, lo, hi, chunk_words):
             if stop.is_set():
                 return None
             size = lanes.size
@@ -264,7 +270,7 @@ def _pseudo_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | 
             pending += candidates.size
             # The exact test runs on batches of candidates: few numpy calls per batch, and a
             # bounded batch keeps memory constant.
-            if pending >= CANDIDATE_BATCH or first + size == hi:
+            if pending >= chunk_words // 8 or first + size == hi:
                 inside -= _candidates_outside(
                     np.concatenate(candidate_lanes), np.concatenate(candidate_index), key
                 )
@@ -305,7 +311,7 @@ def _pseudo_darts(seed: int, start: int, count: int) -> Darts:
     xs, ys = [], []
     for block, lo, hi in _split_blocks(start, count, BLOCK_DARTS):
         generator, key = _block_stream(seed, block)
-        for lanes, first in _lane_chunks(generator, lo, hi):
+        for lanes, first in _lane_chunks(generator, lo, hi, CHUNK_WORDS):
             index = np.arange(first, first + lanes.size, dtype=np.uint64)
             x, y = _full_coordinates(lanes, key, index)
             xs.append(x)
@@ -398,13 +404,17 @@ def count_inside(
     Returns an exact int, or None when `cancel` was set before the count finished.
     """
     validate(darts, seed, start)
-    mode = Mode(mode)
-    stop = cancel if cancel is not None else _EitherSet()
+    return _count(Mode(mode), seed, start, darts, cancel or _EitherSet(), CHUNK_WORDS)
+
+
+def _count(
+    mode: Mode, seed: int, start: int, count: int, stop: CancelFlag, chunk_words: int
+) -> int | None:
     if mode is Mode.PSEUDO:
-        return _pseudo_count(seed, start, darts, stop)
+        return _pseudo_count(seed, start, count, stop, chunk_words)
     if mode is Mode.QUASI:
-        return _quasi_count(start, darts, stop)
-    return _python_count(seed, start, darts, stop)
+        return _quasi_count(start, count, stop)
+    return _python_count(seed, start, count, stop)
 
 
 def throw_darts(
@@ -461,11 +471,11 @@ def estimate_pi(
     end = start + darts
 
     stop_pieces = _EitherSet(stop, cancel)
+    # Many workers take smaller chunks, so that memory stays bounded whatever the core count.
+    chunk_words = min(CHUNK_WORDS, max(1 << 10, MEMORY_WORDS // workers))
 
     def count_piece(first: int) -> int | None:
-        return count_inside(
-            min(piece, end - first), seed=seed, mode=mode, start=first, cancel=stop_pieces
-        )
+        return _count(mode, seed, first, min(piece, end - first), stop_pieces, chunk_words)
 
     tally = Tally(0, 0)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo")

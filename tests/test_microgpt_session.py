@@ -32,6 +32,8 @@ def test_a_full_run_publishes_every_step_then_answers_commands(small_names_path,
             commands.put(("temperature", 1.5))
             commands.put(("attend", 3))
             commands.put(("inspect", "wpe", 1, 2))
+            commands.put(("inspect", "blocks.9.attn.wq", 0, 0))  # not in this model: ignored
+            commands.put(("inspect", "wpe", 99, 0))
             commands.put(("save", str(tmp_path / "s.npz")))
             commands.put(("quit",))
 

@@ -177,6 +177,7 @@ def test_memory_stays_small_whatever_the_count():
     tracemalloc.start()
     try:
         run_estimate(4 * BLOCK_DARTS, seed=3, workers=2)
+        run_estimate(16 * BLOCK_DARTS, seed=3, workers=16)  # more workers take smaller chunks
         run_estimate(2**21, mode="quasi", workers=2)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

@@ -8,6 +8,7 @@ import math
 import time
 
 import pytest
+from textual import events
 from textual.widgets import Input, Static
 
 from microgpt_tui.engine.data import load_names_from_path
@@ -35,8 +36,15 @@ async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the training screen")
-        await asyncio.sleep(0.05)
-        await pilot.pause()
+        await asyncio.sleep(0.05)  # the app runs meanwhile: Pilot.pause would wait for idle
+
+
+def send_keys(app, *keys: str) -> None:
+    """Post key events without Pilot's wait for an idle app (never idle while training)."""
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
 
 
 async def open_training(pilot) -> TrainingScreen:
@@ -120,13 +128,12 @@ async def test_pause_resume_stop_and_keys_while_training(small_names_path):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
         set_fields(screen, steps="1000000", embed="8", heads="2")
-        await pilot.press("s")
+        send_keys(app, "s")
         await wait_for(pilot, lambda: screen.state == RUNNING and screen.step > 5)
-        await pilot.press("p")
+        send_keys(app, "p")
         await wait_for(pilot, lambda: screen.state == PAUSED)
         paused_at = screen.step
         await asyncio.sleep(0.3)
-        await pilot.pause()
         assert screen.step == paused_at
         # Every key the screen knows, plus start again and engine switches mid-run: no effect
         # beyond a message, nothing raised.
@@ -134,13 +141,13 @@ async def test_pause_resume_stop_and_keys_while_training(small_names_path):
                           "greater_than_sign", "minus", "plus", "tab", "enter", "x")
         await wait_for(pilot, lambda: screen.state == STOPPED)
         assert screen.engine == "numpy"
-        await pilot.press("s")
+        send_keys(app, "s")
         await wait_for(pilot, lambda: screen.state == RUNNING)
-        await pilot.press("space")
+        send_keys(app, "space")
         await wait_for(pilot, lambda: screen.state == PAUSED)
-        await pilot.press("space")
+        send_keys(app, "space")
         await wait_for(pilot, lambda: screen.state == RUNNING)
-        await pilot.press("x")
+        send_keys(app, "3", "j", "2", "h", "plus", "x")
         await wait_for(pilot, lambda: screen.state == STOPPED)
     assert app._exception is None
 
@@ -200,7 +207,7 @@ def _trained_snapshot(names: list[str]) -> tuple[Snapshot, Snapshot]:
     samples = trainer.preview_samples(8, 0.5)
     labels, maps = trainer.attention(samples[0])
     second = Snapshot(
-        state=FINISHED, step=40, num_steps=40, losses=losses, lr=0.0, steps_per_second=950.0,
+        state=FINISHED, step=40, num_steps=40, losses=losses, steps_per_second=950.0,
         heldout=(40, trainer.heldout_loss()), samples=samples, temperature=0.5,
         attention=AttentionView(samples[0], labels, maps), params=trainer.param_table(),
         adam=("wte", 0, 0, trainer.adam_view("wte", 0, 0)),

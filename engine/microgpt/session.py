@@ -66,7 +66,6 @@ class Snapshot:
     step: int = 0
     num_steps: int = 0
     losses: list[tuple[int, float]] = field(default_factory=list)  # new (step, loss) points
-    lr: float | None = None
     steps_per_second: float | None = None
     config: Config | None = None  # sent once the trainer exists (a loaded checkpoint's config)
     engine: str | None = None
@@ -164,7 +163,10 @@ class _Loop:
             self.attend_index = int(command[1])
             self.refresh_attention()
         elif kind == "inspect":
-            self.inspect = (str(command[1]), int(command[2]), int(command[3]))
+            name, row, col = str(command[1]), int(command[2]), int(command[3])
+            rows, cols = self.trainer.layout.shapes.get(name, (0, 0))
+            if 0 <= row < rows and 0 <= col < cols:  # a stale choice from another model: ignore
+                self.inspect = (name, row, col)
         elif kind == "save":
             self.save(str(command[1]))
         self.flush(force=True)
@@ -183,7 +185,6 @@ class _Loop:
         event = self.trainer.train_step()
         self.window_steps += 1
         self.pending.losses.append((event.step, event.loss))
-        self.pending.lr = event.lr
         if self.trainer.done:
             self.state = FINISHED
             self.refresh_samples(None)

@@ -132,7 +132,6 @@ class TrainingScreen(QuestionScreen):
         self.steps_per_second: float | None = None
         self.measured_rates: dict[str, float] = {}
         self.last_loss: float | None = None
-        self.lr: float | None = None
         self.samples: list[str] = []
         self.attend_index = 0
         self.element = 0
@@ -344,7 +343,7 @@ class TrainingScreen(QuestionScreen):
         self._close_session()
         self.query_one(LossChart).reset()
         self.samples, self.attend_index, self.element = [], 0, 0
-        self.step, self.num_steps, self.last_loss, self.lr = 0, spec.config.num_steps, None, None
+        self.step, self.num_steps, self.last_loss = 0, spec.config.num_steps, None
         self.steps_per_second = None
         if spec.engine == "scalar":
             self.session = ProcessSession(spec)
@@ -392,8 +391,6 @@ class TrainingScreen(QuestionScreen):
         if snap.heldout is not None:
             chart.add_heldout(*snap.heldout)
         self.step, self.num_steps = snap.step, snap.num_steps or self.num_steps
-        if snap.lr is not None:
-            self.lr = snap.lr
         if snap.steps_per_second is not None:
             self.steps_per_second = snap.steps_per_second
             self.measured_rates[self.engine] = snap.steps_per_second
