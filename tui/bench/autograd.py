@@ -20,50 +20,10 @@ from ...engine.backprop_stepper import GraphStepper
 from ...engine.graph_layout import STYLES, layout_graph
 from ..widgets.dag_view import Highlight, render_viewport
 from ..widgets.graph_models import StepperModel
+from .reference_value import ReferenceValue
 from .runner import Benchmark, Comparison, Goal, Measurement, side_by_side
 
 WIDTH, LAYERS = 40, 20  # 40×40 weights per layer, 20 layers: ≈ 100k nodes op by op
-
-
-class ReferenceValue:
-    """The reference program's Value, unchanged in substance (recursive topological sort)."""
-
-    def __init__(self, data, _children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = _children
-        self.local_grads = local_grads
-
-    def __add__(self, other):
-        other = other if isinstance(other, ReferenceValue) else ReferenceValue(other)
-        return ReferenceValue(self.data + other.data, (self, other), (1.0, 1.0))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, ReferenceValue) else ReferenceValue(other)
-        return ReferenceValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def relu(self):
-        return ReferenceValue(max(0, self.data), (self,), (float(self.data > 0),))
-
-    def __radd__(self, other):
-        return self + other
-
-    def backward(self):
-        topo = []
-        visited = set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._children:
-                    build_topo(child)
-                topo.append(v)
-
-        build_topo(self)
-        self.grad = 1
-        for v in reversed(topo):
-            for child, local_grad in zip(v._children, v.local_grads, strict=True):
-                child.grad += local_grad * v.grad
 
 
 def _weights(seed: int = 0) -> tuple[list[float], list[list[list[float]]]]:
