@@ -10,21 +10,14 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import random
-import select
-import struct
-import subprocess
-import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 
 from ...engine.montecarlo import run_estimate
 from ..screens.pi import FRAME_COUNTER_ENV
+from .pty_app import PtyApp
 from .runner import Benchmark, Comparison, Goal, Measurement, side_by_side
 
 OURS_DARTS = 200_000_000
@@ -53,86 +46,35 @@ def peer_darts_per_second() -> float:
     return PEER_DARTS / (time.perf_counter() - began)
 
 
-class PtyApp:
-    """The app in an 80×24 pseudo-terminal, with the bytes it writes counted."""
+def frames_shown(frame_file: Path) -> int:
+    """The Pi screen's frame counter (written only under this bench)."""
+    try:
+        return int(frame_file.read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
 
-    def __init__(self, frame_file: Path, columns: int = 80, lines: int = 24) -> None:
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
-        env[FRAME_COUNTER_ENV] = str(frame_file)
-        self.frame_file = frame_file
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", APP],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-        )
-        os.close(slave)
 
-    def read_for(self, seconds: float) -> int:
-        """Drain the terminal for `seconds`; the number of bytes the app wrote."""
-        deadline = time.monotonic() + seconds
-        received = 0
-        while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
-            if ready:
-                try:
-                    received += len(os.read(self.master, 65536))
-                except OSError:
-                    raise RuntimeError("the app exited during the measurement") from None
-        return received
-
-    def settle(self, quiet: float = 0.5, limit: float = 20.0) -> None:
-        """Drain until the app has written nothing for `quiet` seconds (at most `limit`)."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and self.read_for(quiet):
-            pass
-
-    def wait_for_frames(self, limit: float = 20.0) -> None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline and not self.frames():
-            self.read_for(0.05)
-
-    def press(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def frames(self) -> int:
-        try:
-            return int(self.frame_file.read_text() or 0)
-        except (FileNotFoundError, ValueError):
-            return 0
-
-    def close(self) -> None:
-        try:
-            self.press("q")
-            self.read_for(0.5)
-            self.process.wait(timeout=5)
-        except (RuntimeError, OSError, subprocess.TimeoutExpired):
-            pass
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            os.close(self.master)
+def wait_for_frames(app: PtyApp, frame_file: Path, limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not frames_shown(frame_file):
+        app.read_for(0.05)
 
 
 def ssh_session() -> tuple[float, float, float]:
     """(bytes/s while animating, frames/s while animating, bytes/s while paused)."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = PtyApp(Path(tmp) / "frames")
+        frame_file = Path(tmp) / "frames"
+        app = PtyApp(APP, env={FRAME_COUNTER_ENV: str(frame_file)})
         try:
             app.settle()  # start-up and home's first frames
             app.press("3")
             app.settle()
             app.press(" ")
-            app.wait_for_frames()
+            wait_for_frames(app, frame_file)
             app.read_for(SETTLE_SECONDS)
-            first_frame = app.frames()
+            first_frame = frames_shown(frame_file)
             animating = app.read_for(ANIMATE_SECONDS)
-            frames = app.frames() - first_frame
+            frames = frames_shown(frame_file) - first_frame
             app.press(" ")
             app.settle()
             idle = app.read_for(IDLE_SECONDS)

@@ -6,19 +6,12 @@ time of their first frame (Textual's Ready event) to a file, then exit.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
-import struct
-import subprocess
-import sys
 import tempfile
-import termios
-import time
 from pathlib import Path
 
 from ..app import STARTUP_PROBE_ENV
+from .pty_app import PtyApp
 from .runner import Benchmark, Comparison, Goal, side_by_side
 
 OURS = "from microgpt_tui.tui.cli.main import main; main([])"
@@ -44,41 +37,16 @@ def time_to_first_frame(code: str, timeout: float = 60.0) -> float:
     """Seconds from spawning `python -c code` in an 80×24 pty to its first frame."""
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "ready"
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS="80", LINES="24")
-        env[STARTUP_PROBE_ENV] = str(probe)
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        start = time.time()
-        process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-        )
-        os.close(slave)
-        deadline = time.monotonic() + timeout
+        app = PtyApp(code, env={STARTUP_PROBE_ENV: str(probe)})
         try:
-            while process.poll() is None:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("start-up probe timed out")
-                ready, _, _ = select.select([master], [], [], 0.05)
-                if ready:
-                    try:
-                        os.read(master, 65536)  # drain, or the child blocks on a full pty
-                    except OSError:
-                        break
-            process.wait(timeout=5)
+            status = app.wait_for_exit(timeout)
         finally:
-            if process.poll() is None:
-                process.kill()
-            os.close(master)
+            if app.process.poll() is None:
+                app.process.kill()
+            os.close(app.master)
         if not probe.exists():
-            status = process.returncode
             raise RuntimeError(f"the app exited (status {status}) before its first frame")
-        return float(probe.read_text()) - start
+        return float(probe.read_text()) - app.started
 
 
 def run(rounds: int) -> list[Comparison]:

@@ -105,7 +105,6 @@ class BackpropScreen(QuestionScreen):
                     yield Static("", id="bp-panel")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.player = self.set_interval(PLAY_INTERVAL, self._tick, pause=True)
         self.load_preset(PRESETS[0])
 

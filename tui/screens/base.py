@@ -121,9 +121,16 @@ class QuestionScreen(BaseScreen):
     def compose_main(self) -> ComposeResult:
         raise NotImplementedError
 
+    def on_mount(self) -> None:
+        # Textual calls every class's on_mount along the MRO: BaseScreen's runs too.
+        if self.ANSWER_SHOWN:
+            self.query_one("#answer", AnswerPanel).load()
+
     def action_toggle_answer(self) -> None:
         answer = self.query_one("#answer", AnswerPanel)
         answer.display = not answer.display
+        if answer.display:
+            answer.load()
 
     def action_part(self, delta: int) -> None:
         screens = self.question.screens

@@ -136,7 +136,6 @@ class CudaScreen(QuestionScreen):
                     yield Static(id="cuda-memory")
 
     def on_mount(self) -> None:
-        super().on_mount()
         picker = self.query_one("#cuda-kernels", OptionList)
         picker.highlighted = KERNEL_NAMES.index(self.kernel)
         picker.focus()

@@ -57,7 +57,6 @@ class HomeScreen(BaseScreen):
             yield Static(id="home-detail")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(OptionList).focus()
         self._show_detail(all_screens()[0][1].screen_id)
 

@@ -191,7 +191,6 @@ class PiScreen(QuestionScreen):
                 yield ProgressBar(id="pi-progress", show_eta=False)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.seed = getattr(self.app, "seed", 0)
         self.query_one("#pi-canvas").border_title = "unit square"
         self.query_one("#pi-chart").border_title = "|estimate − π| vs n"

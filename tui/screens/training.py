@@ -161,7 +161,6 @@ class TrainingScreen(QuestionScreen):
                 yield AdamInspector(id="adam")
 
     def on_mount(self) -> None:
-        super().on_mount()
         if self.app.is_headless:
             for field in self.query(Input):
                 field.cursor_blink = False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from importlib import resources
 
-from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 
 
@@ -13,15 +12,24 @@ def load_answer(asset_name: str) -> str:
 
 
 class AnswerPanel(VerticalScroll):
-    """A scrollable Markdown panel; screens show it beside their work or toggle it with `a`."""
+    """A scrollable Markdown panel; screens show it beside their work or toggle it with `a`.
+
+    The Markdown is built the first time the panel is shown: laying out a long document with
+    highlighted code costs a noticeable fraction of a second, which a hidden panel never needs.
+    """
 
     can_focus = True
 
     def __init__(self, asset_name: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.asset_name = asset_name
+        self.loaded = False
 
-    def compose(self) -> ComposeResult:
+    def load(self) -> None:
+        """Build the Markdown (once)."""
+        if self.loaded:
+            return
+        self.loaded = True
         from textual.widgets import Markdown  # markdown-it is slow to import; home never needs it
 
-        yield Markdown(load_answer(self.asset_name))
+        self.mount(Markdown(load_answer(self.asset_name)))
