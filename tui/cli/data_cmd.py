@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from ...engine.data import DatasetError, load_names
 from .output import CLIError, Output
 
@@ -20,22 +18,12 @@ def add_arguments(parser) -> None:
     )
 
 
-def _progress(received: int, total: int) -> None:
-    width = 30
-    done = min(width, width * received // max(total, 1))
-    sys.stderr.write(f"\rdownloading names.txt [{'#' * done}{'.' * (width - done)}] "
-                     f"{received:,}/{total:,} bytes")
-    if received >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def run(args, out: Output) -> int:
     try:
         dataset = load_names(
             args.data,
             allow_download=not args.offline,
-            progress=None if out.json_mode or not sys.stderr.isatty() else _progress,
+            progress=out.download_progress(),
         )
     except DatasetError as error:
         raise CLIError(str(error)) from None

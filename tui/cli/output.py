@@ -32,10 +32,28 @@ class Output:
             self.stream.write(text + "\n")
             self.stream.flush()
 
+    def download_progress(self):
+        """A progress callback drawing a bar on stderr, or None when nobody would see it."""
+        if self.json_mode or not sys.stderr.isatty():
+            return None
+        return _draw_download_progress
+
     def notice(self, text: str) -> None:
         """A one-line notice for people, on stderr so --json stdout stays machine-readable."""
         sys.stderr.write(text + "\n")
         sys.stderr.flush()
+
+
+def _draw_download_progress(received: int, total: int) -> None:
+    width = 30
+    done = min(width, width * received // max(total, 1))
+    sys.stderr.write(
+        f"\rdownloading names.txt [{'#' * done}{'.' * (width - done)}] "
+        f"{received:,}/{total:,} bytes"
+    )
+    if received >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
 
 
 def _jsonable(value: Any) -> Any:

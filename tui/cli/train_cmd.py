@@ -95,7 +95,7 @@ def run(args, out: Output) -> int:
             raise CLIError(f"--stop-at must be in 1..{config.num_steps}, got {args.stop_at}")
         if args.resume:
             load_checkpoint(args.resume)  # a bad checkpoint fails before any data is read
-        dataset = load_names(args.data)
+        dataset = load_names(args.data, progress=out.download_progress())
         if dataset.notice:
             out.notice(dataset.notice)
         trainer = Trainer(dataset.names, config, args.engine) if config else _resume(
