@@ -409,6 +409,8 @@ class TrainingScreen(QuestionScreen):
             self._say(snap.message, error=snap.state == FAILED)
         if snap.state != self.state:
             self._set_state(snap.state)
+            if snap.state == FINISHED and not snap.message:
+                self._say(f"Finished {self.step:,} steps: s trains afresh, Ctrl+S saves.")
         if snap.state == FAILED:
             self._close_session()
 
