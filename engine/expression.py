@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from dataclasses import dataclass, field
 
 from .autograd import DivisionByZeroError, DomainError, NumericError, Value, topological_order
@@ -27,6 +28,14 @@ MAX_NODES = 10_000
 MAX_DEPTH = 200
 
 FUNCTIONS = ("exp", "log", "relu", "tanh")
+# One table for both evaluation (on Values) and constant folding (on floats).
+ARITHMETIC = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
 
 # Syntax a user might try, named in words for the error message.
 _SYNTAX_NAMES: dict[type, str] = {
@@ -310,16 +319,7 @@ class _Evaluator:
         if isinstance(right, float) and not isinstance(op, ast.Pow):
             right = self.constant(right, node.right)
         try:
-            if isinstance(op, ast.Add):
-                result = left + right
-            elif isinstance(op, ast.Sub):
-                result = left - right
-            elif isinstance(op, ast.Mult):
-                result = left * right
-            elif isinstance(op, ast.Div):
-                result = left / right
-            else:
-                result = left**right
+            result = ARITHMETIC[type(op)](left, right)
         except NumericError as error:
             raise _error_at(node, str(error)) from None
         return self.count(result, node)
@@ -328,26 +328,17 @@ class _Evaluator:
         """Constant arithmetic in floats: float ** raises OverflowError rather than growing."""
         op = node.op
         try:
-            if isinstance(op, ast.Add):
-                result = left + right
-            elif isinstance(op, ast.Sub):
-                result = left - right
-            elif isinstance(op, ast.Mult):
-                result = left * right
-            elif isinstance(op, ast.Div):
-                if right == 0:
-                    raise DivisionByZeroError(f"division by zero: {left:g} / 0")
-                result = left / right
-            else:
-                if left == 0 and right < 0:
-                    raise DivisionByZeroError(f"division by zero: 0 ** {right:g}")
-                result = left**right
-                if isinstance(result, complex):
-                    base = f"({left:g})" if left < 0 else f"{left:g}"
-                    raise DomainError(
-                        f"domain error: {base} ** {right:g}: a negative number to a "
-                        "fractional power is not a real number"
-                    )
+            if isinstance(op, ast.Div) and right == 0:
+                raise DivisionByZeroError(f"division by zero: {left:g} / 0")
+            if isinstance(op, ast.Pow) and left == 0 and right < 0:
+                raise DivisionByZeroError(f"division by zero: 0 ** {right:g}")
+            result = ARITHMETIC[type(op)](left, right)
+            if isinstance(result, complex):  # only ** makes one: (-8) ** 0.5
+                base = f"({left:g})" if left < 0 else f"{left:g}"
+                raise DomainError(
+                    f"domain error: {base} ** {right:g}: a negative number to a "
+                    "fractional power is not a real number"
+                )
         except OverflowError:
             raise _error_at(node, "overflow: the result is too large for a float") from None
         except NumericError as error:

@@ -260,6 +260,16 @@ def _real_stdio():
         sys.stdout, sys.stderr = saved
 
 
+def _drain(outbox, empty: tuple[type[BaseException], ...]) -> list[Snapshot]:
+    """Everything waiting in `outbox` now, without blocking."""
+    snapshots = []
+    while True:
+        try:
+            snapshots.append(outbox.get_nowait())
+        except empty:
+            return snapshots
+
+
 class ProcessSession:
     """`run_session` in a child process; `poll()` returns what it published, `close()` ends it.
 
@@ -281,12 +291,8 @@ class ProcessSession:
             self.commands.put(command)
 
     def poll(self) -> list[Snapshot]:
-        snapshots = []
-        while True:
-            try:
-                snapshots.append(self.outbox.get_nowait())
-            except (queue.Empty, OSError, EOFError, ValueError):
-                return snapshots
+        # A dead process's queue can also raise OSError/EOFError/ValueError: nothing more comes.
+        return _drain(self.outbox, (queue.Empty, OSError, EOFError, ValueError))
 
     @property
     def alive(self) -> bool:
@@ -334,12 +340,7 @@ class ThreadSession:
         self.commands.put(command)
 
     def poll(self) -> list[Snapshot]:
-        snapshots = []
-        while True:
-            try:
-                snapshots.append(self.outbox.get_nowait())
-            except queue.Empty:
-                return snapshots
+        return _drain(self.outbox, (queue.Empty,))
 
     @property
     def alive(self) -> bool:
