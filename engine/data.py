@@ -206,6 +206,11 @@ def load_names(
             return bundled_names(f"Download refused ({error})")
         except (OSError, ValueError):
             return bundled_names()
-        atomic_write_bytes(cached, data)
+        try:
+            atomic_write_bytes(cached, data)
+        except OSError as error:
+            # The names are good; only the cache is unusable: train now, download next time.
+            notice = f"Could not cache names.txt in {cached.parent} ({error.strerror or error})"
+            return _dataset(data, "download", NAMES_URL, notice)
         return _dataset(data, "download", str(cached))
     return bundled_names()

@@ -90,3 +90,21 @@ def test_bench_list(capsys):
     assert code == 0
     names = [json.loads(line)["bench"] for line in out.splitlines()]
     assert "startup" in names
+
+
+def test_an_option_value_is_not_taken_for_the_command(capsys, full_names_path, tmp_path):
+    """Regression: `--data pi train` built `pi` and crashed on `train` with a traceback."""
+    names = tmp_path / "pi"
+    names.write_bytes(full_names_path.read_bytes())
+    code, out, err = run_cli(
+        capsys, "--data", str(names), "data", "--json"
+    )
+    assert code == 0 and json.loads(out)["location"] == str(names)
+    code, out, err = run_cli(capsys, "--data", "pi", "data")
+    assert code == 2 and "pi: no such file" in err
+
+
+@pytest.mark.parametrize("argv", [["--seed", "-1"], ["--seed", "2e3"], ["--seed", str(2**64)]])
+def test_seeds_out_of_range_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and err.startswith("microgpt-tui: error: argument --seed: a seed is")

@@ -145,3 +145,17 @@ def test_bundled_corpus_is_clean():
     names = text.split()
     assert len(names) == len(set(names))
     assert all(name.isalpha() and name.islower() for name in names)
+
+
+def test_unwritable_cache_still_returns_the_download_with_a_notice(
+    names_server, full_names_path, tmp_path, monkeypatch
+):
+    """Regression: a cache folder that cannot be created raised a traceback after download."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("MICROGPT_TUI_CACHE", str(blocker / "cache"))
+    names_server.payload = full_names_path.read_bytes()
+    dataset = load_names()
+    assert dataset.source == "download"
+    assert len(dataset.names) == data.NAMES_COUNT
+    assert dataset.notice and "Could not cache" in dataset.notice

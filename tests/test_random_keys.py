@@ -31,7 +31,8 @@ KEYS = (
         "up", "down", "left", "right", "shift+up", "shift+down", "shift+left", "shift+right",
         "pageup", "pagedown", "home", "end", "plus", "minus", "equals_sign", "underscore",
         "question_mark", "left_square_bracket", "right_square_bracket", "comma", "full_stop",
-        "slash", "colon", "ctrl+p", "ctrl+s", "ctrl+l", "f1",
+        "slash", "colon", "less_than_sign", "greater_than_sign",
+        "ctrl+p", "ctrl+s", "ctrl+o", "ctrl+r", "ctrl+l", "f1",
     ]
 )
 SIZES = [(80, 24), (120, 40)]

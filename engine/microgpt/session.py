@@ -202,13 +202,20 @@ def run_session(spec: SessionSpec, commands, publish: Publish,
     """Train per `spec`, obeying `commands` (a queue of tuples), until told to quit or stop.
 
     Publishes a first snapshot with the config and samples as soon as the trainer exists;
-    a spec that cannot be built publishes one FAILED snapshot with the reason.
+    a spec that cannot be built publishes one FAILED snapshot with the reason, and so does
+    any unexpected error while training (both engines: a bug reaches the UI as a message).
     """
     try:
-        trainer, notice = build_trainer(spec)
+        _run_session(spec, commands, publish, should_stop)
     except (ConfigError, CheckpointError, DatasetError) as error:
         publish(Snapshot(state=FAILED, message=str(error)))
-        return
+    except Exception as error:
+        publish(Snapshot(state=FAILED, message=f"training failed: {error!r}"))
+
+
+def _run_session(spec: SessionSpec, commands, publish: Publish,
+                 should_stop: Callable[[], bool]) -> None:
+    trainer, notice = build_trainer(spec)
     loop = _Loop(spec, trainer, publish)
     loop.pending = replace(loop.pending, config=trainer.config, engine=trainer.engine,
                            vocab_size=trainer.vocab_size, message=notice)
@@ -241,10 +248,7 @@ def _process_main(spec: SessionSpec, commands, outbox) -> None:
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     parent = os.getppid()
-    try:
-        run_session(spec, commands, outbox.put, lambda: os.getppid() != parent)
-    except Exception as error:  # a bug must reach the UI as a message, not vanish
-        outbox.put(Snapshot(state=FAILED, message=f"training process failed: {error!r}"))
+    run_session(spec, commands, outbox.put, lambda: os.getppid() != parent)
 
 
 @contextmanager

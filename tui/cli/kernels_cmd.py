@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .output import CLIError, Output
+from .output import CLIError, Output, seed_type
 
 HELP = (
     "The CUDA kernels of question 6. 'list' shows them; 'compile NAME' compiles one with NVRTC "
@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--causal", action="store_true", help="causal attention mask")
     parser.add_argument("--sim", action="store_true", help="use the CPU simulator even on a GPU")
     parser.add_argument("--trace", metavar="OUT.json", help="write a Chrome trace (Perfetto)")
-    parser.add_argument("--seed", type=int, default=0, help="input seed (default 0)")
+    parser.add_argument("--seed", type=seed_type, default=0, help="input seed (default 0)")
     parser.add_argument("--repeats", type=int, default=5, help="timed GPU runs (default 5)")
     parser.add_argument("--arch", help="compile for this arch, e.g. sm_80 (default: GPU or sm_90)")
     parser.add_argument("--traced", action="store_true", help="compile with -DMICROGPT_TRACE")

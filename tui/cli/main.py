@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from .output import CLIError, Output
+from .output import CLIError, Output, seed_type
 
 PROG = "microgpt-tui"
 
@@ -62,8 +62,12 @@ def build_parser(command: str | None = None) -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=VersionAction)
-    parser.add_argument("--seed", type=int, default=0, help="random seed for the app (default 0)")
-    parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
+    parser.add_argument(
+        "--seed", type=seed_type, default=0, help="random seed for the app (default 0)"
+    )
+    parser.add_argument(
+        "--data", dest="app_data", metavar="PATH", help="names file (default: cache or download)"
+    )
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module_name, help_text) in COMMANDS.items():
@@ -80,23 +84,33 @@ def build_parser(command: str | None = None) -> Parser:
 
 
 def _chosen_command(argv: list[str]) -> str | None:
-    for arg in argv:
-        if arg in COMMANDS:
-            return arg
-    return None
+    """The subcommand named in argv, skipping the values of the global options.
+
+    Only that command's module is imported; a word that is an option's value
+    (`--data pi`) is not mistaken for a command.
+    """
+    pre = Parser(add_help=False)
+    for option in ("--seed", "--data", "--theme"):
+        pre.add_argument(option)
+    pre.add_argument("command", nargs="?")
+    try:
+        known, _ = pre.parse_known_args(argv)
+    except CLIError:
+        return None  # the full parser reports the problem
+    return known.command if known.command in COMMANDS else None
 
 
 def run_app(args: argparse.Namespace) -> int:
     from ..app import MicroGPTApp
 
-    if args.data is not None:
+    if args.app_data is not None:
         from ...engine.data import DatasetError, read_names_file
 
         try:
-            read_names_file(args.data)
+            read_names_file(args.app_data)
         except DatasetError as error:
             raise CLIError(str(error)) from None
-    app = MicroGPTApp(seed=args.seed, data_path=args.data)
+    app = MicroGPTApp(seed=args.seed, data_path=args.app_data)
     if args.theme is not None:
         if args.theme not in app.available_themes:
             names = ", ".join(sorted(app.available_themes))
@@ -114,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return run_app(args)
+        if getattr(args, "data", "absent") is None:
+            args.data = args.app_data  # `microgpt-tui --data F train` means train on F
         module = importlib.import_module(COMMANDS[args.command][0])
         return module.run(args, Output(json_mode=args.json))
     except CLIError as error:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
 
+MAX_SEED = 2**63 - 1  # fits every generator the features use (random, numpy's SeedSequence)
+
 
 class CLIError(Exception):
     """Bad usage or input: printed as one line, exit status 2."""
+
+
+def seed_type(text: str) -> int:
+    """argparse type for seeds: an integer in 0 … 2^63−1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number, not {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed is between 0 and 2^63−1, not {value}")
+    return value
 
 
 class Output:

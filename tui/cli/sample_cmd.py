@@ -6,7 +6,7 @@ import random
 
 from ...engine.microgpt.checkpoint import CheckpointError, load_checkpoint
 from ...engine.microgpt.sampling import sample_names
-from .output import CLIError, Output
+from .output import CLIError, Output, seed_type
 
 HELP = (
     "Generate names from a checkpoint written by 'train --save' or the Training screen. "
@@ -21,7 +21,9 @@ def add_arguments(parser) -> None:
                         help="how many names (default 10)")
     parser.add_argument("--temperature", type=float, metavar="T",
                         help="sampling temperature (default: the checkpoint's, 0.5)")
-    parser.add_argument("--seed", type=int, metavar="S", help="draw from a fresh RNG seeded S")
+    parser.add_argument(
+        "--seed", type=seed_type, metavar="S", help="draw from a fresh RNG seeded S"
+    )
 
 
 def run(args, out: Output) -> int:

@@ -13,7 +13,7 @@ from ...engine.microgpt.checkpoint import (
 )
 from ...engine.microgpt.config import ENGINES, Config, ConfigError
 from ...engine.microgpt.trainer import Trainer
-from .output import CLIError, Output
+from .output import CLIError, Output, seed_type
 
 HELP = (
     "Train MicroGPT on the names dataset (defaults: the reference program's model, seed 42, 20 "
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this step (the schedule still spans --steps); "
                         "use with --save to resume later")
     parser.add_argument("--batch-size", type=int, metavar="B", help="names per step (default 8)")
-    parser.add_argument("--seed", type=int, metavar="S", help="random seed (default 42)")
+    parser.add_argument("--seed", type=seed_type, metavar="S", help="random seed (default 42)")
     parser.add_argument("--data", metavar="PATH", help="a names file: one name per line")
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
     parser.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
