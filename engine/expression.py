@@ -21,7 +21,7 @@ import math
 import operator
 from dataclasses import dataclass, field
 
-from .autograd import DivisionByZeroError, DomainError, NumericError, Value, topological_order
+from .autograd import DivisionByZeroError, DomainError, NumericError, Value
 
 MAX_SOURCE_CHARS = 100_000
 MAX_NODES = 10_000
@@ -403,8 +403,3 @@ def _assignment(statement: ast.Assign, evaluator: _Evaluator) -> tuple[str, Valu
 
 def _as_value(value: float | Value, evaluator: _Evaluator, where: ast.AST) -> Value:
     return evaluator.constant(value, where) if isinstance(value, float) else value
-
-
-def program_nodes(program: Program) -> list[Value]:
-    """The result's graph in topological order (inputs the result does not use are left out)."""
-    return [] if program.result is None else topological_order(program.result)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import Static
 
 from microgpt_tui.engine.backprop_presets import find_preset
 from microgpt_tui.engine.graph_layout import LEFT, RIGHT, layout_graph
 from microgpt_tui.tui.app import make_app
+from microgpt_tui.tui.screens import backprop
 from microgpt_tui.tui.widgets.dag_view import DagView, Highlight, render_viewport
 from microgpt_tui.tui.widgets.graph_models import StepperModel
 from microgpt_tui.tui.widgets.program_editor import ProgramEditor
@@ -95,6 +98,57 @@ async def test_end_gives_the_backward_grads_and_reset_clears_them():
         assert "backward done" in panel(app)
         await pilot.press("g")
         assert named["a"].grad == 0.0 and "forward 0/" in status(app)
+
+
+async def test_end_is_tied_to_its_graph_and_never_touches_the_one_on_show(monkeypatch):
+    release = threading.Event()
+    finished_copy = backprop.finished_copy
+
+    def held_finished_copy(loaded):
+        assert release.wait(30), "the test never released the end-of-graph worker"
+        return finished_copy(loaded)
+
+    monkeypatch.setattr(backprop, "finished_copy", held_finished_copy)
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        try:
+            await open_backprop(pilot)
+            await pilot.press("7")
+            await settle(pilot)
+            token = app.screen.loaded
+            await pilot.press("n", "G")
+            assert "running backward" in status(app)
+            await pilot.press("b", "r")  # refused while the worker runs
+            assert token.stepper.forward_done == 1 and token.stepper.backward_done == 0
+            await pilot.press("t")  # reads the shown graph, which the worker leaves alone
+            assert panel(app).startswith("topological order")
+            await pilot.press("t", "1")
+            await settle(pilot)
+            assert "1 Neuron" in status(app)
+        finally:
+            release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # The late result for preset 7 is dropped: preset 1 stays as built, at its start.
+        screen = app.screen
+        assert "1 Neuron" in status(app) and screen.busy == "" and screen.last_action == ""
+        assert screen.loaded.stepper.phase == "forward"
+        assert token.stepper.phase == "forward" and token.stepper.backward_done == 0
+
+
+async def test_end_result_is_dropped_when_a_build_started_meanwhile():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backprop(pilot)
+        screen = app.screen
+        token = screen.loaded
+        finished = backprop.finished_copy(token)
+        screen.action_end()
+        screen._load("1 Neuron again", find_preset("1").build, None)  # the end result arrives
+        screen._ended(token, finished)  # before the new build is installed: ignored
+        assert screen.loaded is token and screen.busy.startswith("building")
+        await settle(pilot)
+        assert "1 Neuron again" in status(app) and screen.last_action == ""
 
 
 async def test_naive_softmax_shows_the_overflow_error_then_stable_works():

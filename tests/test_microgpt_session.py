@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 from microgpt_tui.engine.microgpt.checkpoint import load_checkpoint
 from microgpt_tui.engine.microgpt.config import Config
@@ -18,6 +19,7 @@ from microgpt_tui.engine.microgpt.session import (
 )
 
 SMALL = Config(n_embed=8, n_head=2, block_size=8, num_steps=40)
+PAUSE_DEADLINE = 30.0  # seconds: generous for 2 shared cores, but a hang still fails
 
 
 def test_a_full_run_publishes_every_step_then_answers_commands(small_names_path, tmp_path):
@@ -62,7 +64,12 @@ def test_pause_holds_and_a_bad_spec_fails_with_its_reason(small_names_path, tmp_
     thread.start()
     try:
         snapshots: list[Snapshot] = []
+        deadline = time.monotonic() + PAUSE_DEADLINE
         while not any(s.state == PAUSED for s in snapshots):
+            assert time.monotonic() < deadline, (
+                f"no PAUSED snapshot within {PAUSE_DEADLINE} s; states seen: "
+                f"{[s.state for s in snapshots]}")
+            time.sleep(0.02)
             snapshots += session.poll()
         paused_step = [s for s in snapshots if s.state == PAUSED][-1].step
         assert paused_step <= 1  # the pause arrived before (or right after) the first step

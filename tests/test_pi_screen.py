@@ -6,17 +6,26 @@ Every count the screen shows is checked against the engine counting the same dar
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from textual import events
 from textual.widgets import Input, ProgressBar
 
-from microgpt_tui.engine.montecarlo import Mode, Tally, count_inside
+from microgpt_tui.engine.montecarlo import MAX_SEED, Mode, Tally, count_inside
 from microgpt_tui.tui.app import make_app
-from microgpt_tui.tui.screens.pi import DEFAULT_SPEED, SPEEDS, PiScreen
+from microgpt_tui.tui.screens.pi import (
+    DEFAULT_SPEED,
+    FRAME_COUNTER_ENV,
+    SPEEDS,
+    PiScreen,
+    dart_seed,
+)
 from microgpt_tui.tui.widgets.convergence_chart import ConvergenceChart
 from microgpt_tui.tui.widgets.dart_canvas import DartCanvas
 
 SEED = 5
+DEADLINE = 10.0  # seconds to wait for something the screen does in the background
 
 
 async def open_pi(pilot) -> PiScreen:
@@ -30,6 +39,14 @@ async def open_pi(pilot) -> PiScreen:
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Poll every 50 ms until `condition()` holds; fail after DEADLINE seconds."""
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {DEADLINE} s waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 async def send_keys(pilot, *keys: str) -> None:
@@ -87,18 +104,19 @@ async def test_frames_speed_start_pause_and_leaving():
         before = screen.tally.darts
         await pilot.press("space")
         assert screen.running
-        await pilot.pause(0.4)
+        await wait_until(lambda: screen.tally.darts >= before + 2 * DEFAULT_SPEED,
+                         "two animated frames")
         await pilot.press("space")
         assert not screen.running
-        await settle(pilot)
+        await settle(pilot)  # returns only once the animation worker has stopped
         thrown = screen.tally.darts
         assert thrown > before and (thrown - before) % DEFAULT_SPEED == 0
         assert screen.tally == engine_tally(screen)
-        await pilot.pause(0.3)
+        await pilot.pause()
         assert screen.tally.darts == thrown
         # Leaving pauses the animation; coming back finds the same tally.
         await pilot.press("space")
-        await pilot.pause(0.2)
+        await wait_until(lambda: screen.tally.darts > thrown, "a frame after restarting")
         await pilot.press("escape")
         await settle(pilot)
         assert not screen.running
@@ -141,12 +159,16 @@ async def test_bursts_cancel_modes_and_reset():
         # Cancel keeps the darts counted before it (an exact prefix of the stream). The plain
         # Python loop would need minutes for 10^9 darts, so the cancel surely comes first.
         await send_keys(pilot, "9")
-        assert screen.query_one(ProgressBar).display and screen.burst_target == 10**9
+        await wait_until(lambda: screen.burst_target == 10**9, "the burst to start")
+        assert screen.query_one(ProgressBar).display
+        speed = screen.speed_index
         await send_keys(pilot, "space", "5", "plus")  # keys stay safe while the burst runs
+        # Keys are handled in order: once "plus" has changed the speed, all three were seen.
+        await wait_until(lambda: screen.speed_index == speed + 1, "the keys sent in a burst")
         assert not screen.running and screen.burst_target == 10**9
         await send_keys(pilot, "c")
+        await wait_until(lambda: screen.burst_target is None, "the burst to be cancelled")
         await settle(pilot)
-        assert screen.burst_target is None
         assert not screen.query_one(ProgressBar).display
         assert DEFAULT_SPEED <= screen.tally.darts < 10**9
         assert screen.tally == engine_tally(screen)
@@ -226,3 +248,31 @@ def test_snapshot_seed_dialog_with_an_error(snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(seed=SEED), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_any_app_seed_gives_darts_instead_of_a_crash():
+    for app_seed, expected in [(-1, MAX_SEED), (10**30, 10**30 % 2**64), (SEED, SEED)]:
+        assert dart_seed(app_seed) == expected
+        app = make_app(seed=app_seed)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_pi(pilot)
+            assert screen.seed == expected
+            await pilot.press("space")
+            await wait_until(lambda: screen.tally.darts > 0, "a frame")  # noqa: B023
+            await pilot.press("space")
+            await settle(pilot)
+            assert screen.tally == engine_tally(screen)
+            assert f"seed {expected} (s)" in stats_text(screen)
+
+
+async def test_the_bench_frame_counter_is_replaced_whole(tmp_path, monkeypatch):
+    counter = tmp_path / "frames"
+    monkeypatch.setenv(FRAME_COUNTER_ENV, str(counter))
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pi(pilot)
+        for frame in range(1, 4):
+            await pilot.press("full_stop")
+            await settle(pilot)
+            assert counter.read_text() == str(frame)
+    assert [path.name for path in tmp_path.iterdir()] == ["frames"]  # no temp file left over

@@ -84,10 +84,6 @@ class Config:
         except TypeError as error:
             raise ConfigError(f"bad configuration: {error}") from None
 
-    def same_model_shape(self, other: Config) -> bool:
-        return (self.n_embed, self.n_head, self.n_layer, self.block_size) == (
-            other.n_embed, other.n_head, other.n_layer, other.block_size)
-
 
 def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(

@@ -60,10 +60,6 @@ class ParamLayout:
         return {name: flat[start:stop].reshape(self.shapes[name])
                 for name, (start, stop) in self.offsets().items()}
 
-    def flatten(self, matrices: dict[str, np.ndarray]) -> np.ndarray:
-        return np.concatenate([np.asarray(matrices[name], dtype=np.float64).ravel()
-                               for name in self.shapes])
-
     def locate(self, index: int) -> tuple[str, int, int]:
         """Flat index -> (matrix name, row, col)."""
         for name, (start, stop) in self.offsets().items():

@@ -47,10 +47,13 @@ def peer_darts_per_second() -> float:
 
 
 def frames_shown(frame_file: Path) -> int:
-    """The Pi screen's frame counter (written only under this bench)."""
+    """The Pi screen's frame counter (written only under this bench); 0 before the first frame.
+
+    The screen replaces the file atomically, so a read always sees a whole number.
+    """
     try:
-        return int(frame_file.read_text() or 0)
-    except (FileNotFoundError, ValueError):
+        return int(frame_file.read_text())
+    except FileNotFoundError:
         return 0
 
 

@@ -90,6 +90,7 @@ class BackpropScreen(QuestionScreen):
         self.message: Text | None = None
         self.user_source: str | None = None
         self.busy = ""
+        self.ending: Loaded | None = None  # the graph the end-of-graph worker is finishing
         self.player: Timer | None = None
         self.playing = False
         self.pending_source: str | None = None  # the program that failed, for the editor
@@ -115,6 +116,7 @@ class BackpropScreen(QuestionScreen):
 
     def _load(self, title: str, build: Callable[[], BuiltGraph], source: str | None) -> None:
         self._pause()
+        self.ending = None
         self.busy = f"building {title}…"
         self._refresh_status()
         self._build_worker(title, build, source, self.zoom)
@@ -256,17 +258,30 @@ class BackpropScreen(QuestionScreen):
             return
         self._pause()
         self.busy = "running backward…"
+        self.ending = self.loaded
         self._refresh_status()
         self._end_worker(self.loaded)
 
     @work(thread=True, exclusive=True, group="end")
     def _end_worker(self, loaded: Loaded) -> None:
-        loaded.stepper.run_to_end()
-        self.app.call_from_thread(self._ended)
+        # The worker runs a copy, so the graph on show is never mutated off the UI thread.
+        finished = finished_copy(loaded)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._ended, loaded, finished)
 
-    def _ended(self) -> None:
+    def _ended(self, loaded: Loaded, finished: Loaded) -> None:
+        if loaded is not self.loaded or loaded is not self.ending:
+            return  # another graph was loaded (or is loading) meanwhile
+        self.ending = None
+        self.loaded = finished
         self.busy = ""
         self.last_action = "backward"
+        if self.grouped and self.group_data is not None:
+            model = GroupModel(finished.stepper, self.group_data[0], self.group_data[1])
+        else:
+            model = StepperModel(finished.stepper)
+        view = self.query_one(DagView)
+        view.show(view.layout_data, model)
         self._refresh_all()
 
     # Views.
@@ -434,6 +449,27 @@ class BackpropScreen(QuestionScreen):
             label = self._refer(stepper.order[i])[:20]
             text.append(f"{marker}{i + 1:>5} {label}\n", style=style)
         return text
+
+
+def finished_copy(loaded: Loaded) -> Loaded:
+    """A copy of `loaded` on fresh Values with both passes run to the end (for a worker).
+
+    Node positions, and so the layout and module groups, are the same as the original's.
+    """
+    copies: dict[Value, Value] = {}
+    for node in loaded.stepper.order:  # children come before the nodes made from them
+        copies[node] = Value(node.data, tuple(copies[child] for child in node.children),
+                             node.local_grads, node.op, node.name)
+    stepper = GraphStepper(copies[loaded.built.root])
+    stepper.run_to_end()
+    built = loaded.built
+    copied = BuiltGraph(
+        stepper.root,
+        [(name, copies.get(value, value)) for name, value in built.named],  # unused: as is
+        {copies[value]: group for value, group in built.groups.items() if value in copies},
+        built.group_order,
+    )
+    return Loaded(loaded.title, copied, stepper, loaded.layout, loaded.source)
 
 
 def _quote_line(source: str | None, error: Exception) -> str:

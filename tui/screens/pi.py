@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -23,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from ...engine.data import atomic_write_bytes
 from ...engine.montecarlo import (
     MAX_SEED,
     Darts,
@@ -90,6 +92,14 @@ def parse_seed(text: str) -> int:
     if not 0 <= seed <= MAX_SEED:
         raise ValueError("the seed must be between 0 and 2^64−1")
     return seed
+
+
+def dart_seed(app_seed: int) -> int:
+    """The app's seed (any int from --seed, negative or huge) as a dart seed, 0 … 2^64−1.
+
+    Seeds already in range are kept; others wrap modulo 2^64 (so −1 is 2^64−1).
+    """
+    return int(app_seed) % (MAX_SEED + 1)
 
 
 class SeedDialog(ModalScreen[int | None]):
@@ -191,7 +201,7 @@ class PiScreen(QuestionScreen):
                 yield ProgressBar(id="pi-progress", show_eta=False)
 
     def on_mount(self) -> None:
-        self.seed = getattr(self.app, "seed", 0)
+        self.seed = dart_seed(getattr(self.app, "seed", 0))
         self.query_one("#pi-canvas").border_title = "unit square"
         self.query_one("#pi-chart").border_title = "|estimate − π| vs n"
         self.query_one("#pi-progress").display = False
@@ -405,8 +415,8 @@ class PiScreen(QuestionScreen):
     def _count_frame(self) -> None:
         self.frames_shown += 1
         if self._frame_counter:
-            with open(self._frame_counter, "w") as counter:
-                counter.write(str(self.frames_shown))
+            # Atomic, so the bench polling this file never reads it half-written.
+            atomic_write_bytes(Path(self._frame_counter), str(self.frames_shown).encode())
 
     # -- rendering ---------------------------------------------------------------------------
 

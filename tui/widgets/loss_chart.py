@@ -116,11 +116,6 @@ class LossChart(Widget, can_focus=True):
             self.heldout.append((step, loss))
             self.refresh()
 
-    def set_num_steps(self, num_steps: int) -> None:
-        if num_steps != self.num_steps:
-            self.num_steps = num_steps
-            self.refresh()
-
     @property
     def point_count(self) -> int:
         return len(self.losses)
