@@ -41,8 +41,13 @@ def _cupy():
         return None
 
 
-def _time_cupy(cupy, run, repeats: int) -> float:
-    start, stop = cupy.cuda.Event(), cupy.cuda.Event()
+def _time_events(make_event, elapsed_ms, run, repeats: int) -> float:
+    """Median seconds of `run` between two CUDA events, after one warm-up call.
+
+    cupy and torch differ only in how an event is made and how the milliseconds between two
+    are read; `make_event()` and `elapsed_ms(start, stop)` supply those.
+    """
+    start, stop = make_event(), make_event()
     run()
     samples = []
     for _ in range(repeats):
@@ -50,22 +55,17 @@ def _time_cupy(cupy, run, repeats: int) -> float:
         run()
         stop.record()
         stop.synchronize()
-        samples.append(cupy.cuda.get_elapsed_time(start, stop) / 1e3)
+        samples.append(elapsed_ms(start, stop) / 1e3)
     return statistics.median(samples)
+
+
+def _time_cupy(cupy, run, repeats: int) -> float:
+    return _time_events(cupy.cuda.Event, cupy.cuda.get_elapsed_time, run, repeats)
 
 
 def _time_torch(torch, run, repeats: int) -> float:
-    start = torch.cuda.Event(enable_timing=True)
-    stop = torch.cuda.Event(enable_timing=True)
-    run()
-    samples = []
-    for _ in range(repeats):
-        start.record()
-        run()
-        stop.record()
-        stop.synchronize()
-        samples.append(start.elapsed_time(stop) / 1e3)
-    return statistics.median(samples)
+    return _time_events(lambda: torch.cuda.Event(enable_timing=True),
+                        lambda start, stop: start.elapsed_time(stop), run, repeats)
 
 
 def peer_time(problem: Problem, inputs: dict[str, np.ndarray], repeats: int = 5) -> PeerTime:

@@ -22,7 +22,7 @@ from importlib import resources
 import numpy as np
 
 from .catalog import KERNELS, Launch, Problem, ProblemError, check_problem, defines_for, plan
-from .trace import SLOT_DTYPE, KernelTrace, LaunchInfo, decode_trace_buffers
+from .trace import SLOT_DTYPE, KernelTrace, decode_trace_buffers, make_trace
 
 NVRTC_INSTALL_HINT = (
     'NVRTC (the CUDA runtime compiler) is not installed: pip install "microgpt-tui[nvrtc]" '
@@ -89,11 +89,6 @@ def _nvrtc():
     if result != nvrtc.nvrtcResult.NVRTC_SUCCESS:
         raise NvrtcMissing(NVRTC_INSTALL_HINT)
     return nvrtc, (major, minor)
-
-
-def nvrtc_version() -> tuple[int, int]:
-    """NVRTC's (major, minor); raises NvrtcMissing with install instructions."""
-    return _nvrtc()[1]
 
 
 @functools.cache
@@ -619,13 +614,6 @@ def run_on_gpu(
                 raw.append(gpu.download(pointer, np.zeros(launch.blocks * launch.steps,
                                                           SLOT_DTYPE)))
             records = decode_trace_buffers(raw)
-            trace = KernelTrace(
-                kernel=problem.kernel,
-                problem={**asdict(problem), "defines": defines},
-                launches=[LaunchInfo(la.entry, la.grid, la.block, la.steps) for la in launches],
-                records=records,
-                simulated=False,
-                device=info.name,
-                sm_count=info.sm_count,
-            )
+            trace = make_trace(problem, defines, launches, records, simulated=False,
+                               device=info.name, sm_count=info.sm_count)
     return GpuRun(output, statistics.median(samples), samples, trace, compiled, notes)

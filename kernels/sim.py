@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from .catalog import (
     step_flops,
     step_tiles,
 )
-from .trace import KernelTrace, LaunchInfo, TileRecord
+from .trace import KernelTrace, TileRecord, make_trace
 
 SIM_MAX_N = {"matmul": 512, "attention": 1024}
 SIM_MAX_HEADS = 16
@@ -297,15 +297,9 @@ def simulate(
         sm, start = clock.run_step(duration)
         records.append(TileRecord(launch_index, block, step, sm, start, start + duration))
 
-    trace = KernelTrace(
-        kernel=problem.kernel,
-        problem={**asdict(problem), "defines": defines},
-        launches=[LaunchInfo(la.entry, la.grid, la.block, la.steps) for la in launches],
-        records=records,
-        simulated=True,
-        device=device.label,
-        sm_count=device.sm_count,
-        blocks_per_sm=max(limits),
+    trace = make_trace(
+        problem, defines, launches, records, simulated=True, device=device.label,
+        sm_count=device.sm_count, blocks_per_sm=max(limits),
         notes=[f"{la.entry}: at most {limit} blocks per SM"
                for la, limit in zip(launches, limits, strict=True)],
     )

@@ -8,10 +8,15 @@ Perfetto (pid = SM, tid = block), and the tests check its invariants.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .catalog import Launch, Problem
 
 # The device-side TraceSlot of trace.cuh, byte for byte (40 bytes, no padding surprises).
 SLOT_DTYPE = np.dtype(
@@ -121,6 +126,36 @@ class KernelTrace:
 
         data = json.dumps(self.to_chrome(), separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(Path(path), data)
+
+
+def make_trace(
+    problem: Problem,
+    defines: dict[str, int],
+    launches: Sequence[Launch],
+    records: list[TileRecord],
+    *,
+    simulated: bool,
+    device: str,
+    sm_count: int,
+    blocks_per_sm: int | None = None,
+    notes: Sequence[str] = (),
+) -> KernelTrace:
+    """The trace of one run of `problem` compiled with `defines`, as `launches` in order.
+
+    The GPU and the simulator build their traces here; only where the records came from (the
+    device name, its SM count, the simulator's occupancy limit and notes) differs.
+    """
+    return KernelTrace(
+        kernel=problem.kernel,
+        problem={**asdict(problem), "defines": dict(defines)},
+        launches=[LaunchInfo(la.entry, la.grid, la.block, la.steps) for la in launches],
+        records=records,
+        simulated=simulated,
+        device=device,
+        sm_count=sm_count,
+        blocks_per_sm=blocks_per_sm,
+        notes=list(notes),
+    )
 
 
 def records_from_slots(slots: np.ndarray, launch_index: int, t0_ns: int) -> list[TileRecord]:

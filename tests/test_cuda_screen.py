@@ -217,3 +217,49 @@ def test_snapshot_flash_120x40(snap_compare):
         await pilot.press(*["n"] * 12)
 
     assert snap_compare(make_app(size=(120, 40)), terminal_size=(120, 40), run_before=ready)
+
+
+async def test_text_tabs_take_the_keys_so_they_scroll_and_1_gives_them_back():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        for key, pane in (("2", "#source-scroll"), ("3", "#ptx-scroll")):
+            await pilot.press(key)
+            scroll = screen.query_one(pane)
+            assert screen.focused is scroll
+            await pilot.press("pagedown")
+            assert scroll.scroll_y > 0
+            await pilot.press("down", "down", "up")
+            assert screen.kernel == "matmul_tiled"  # ↑/↓ scroll the text, not the kernel list
+        await pilot.press("4")
+        assert screen.focused is screen.query_one("#memory-scroll")
+        await pilot.press("1")
+        assert screen.focused is screen.query_one("#cuda-kernels")
+        await pilot.press("down")
+        await _settle(pilot, screen)
+        assert screen.kernel == "matmul_register_blocked"
+
+
+async def test_negative_app_seed_still_runs():
+    app = make_app(seed=-1, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        assert screen.loaded.execution is not None
+        assert "✓" in _text(screen, "#cuda-results")
+
+
+async def test_an_unexpected_error_in_the_worker_is_a_note_not_a_crash(monkeypatch):
+    from microgpt_tui.kernels import execute
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("device fell over\nsecond line")
+
+    monkeypatch.setattr(execute, "execute", broken)
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        assert screen.loaded.execution is None
+        assert "RuntimeError: device fell over" in _text(screen, "#cuda-results")
+        assert "second line" not in _text(screen, "#cuda-status")
+        await pilot.press("n", "space", "tab", "4")  # keys on a screen with no run stay safe
+        assert app.is_running

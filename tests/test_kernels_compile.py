@@ -312,3 +312,42 @@ def test_gpu_output_matches_numpy_and_trace_has_every_step(problem):
     sim_steps = sorted((r.launch, r.block, r.step) for r in simulated.trace.records)
     assert gpu_steps == sim_steps
     assert all(r.end_ns >= r.start_ns for r in run.trace.records)
+
+
+class _FakeEvent:
+    """Stands in for a cupy / torch CUDA event: its time is the number of runs so far (ms)."""
+
+    runs = 0
+
+    def __init__(self, **_options) -> None:
+        self.at = None
+        self.synchronized = 0
+
+    def record(self) -> None:
+        self.at = _FakeEvent.runs
+
+    def synchronize(self) -> None:
+        self.synchronized += 1
+
+    def elapsed_time(self, stop) -> float:
+        return float(stop.at - self.at) * (stop.at + 1)  # grows with each repeat
+
+
+def test_cupy_and_torch_peers_share_one_event_timing_loop():
+    from types import SimpleNamespace
+
+    from microgpt_tui.kernels import peers
+
+    def run():
+        _FakeEvent.runs += 1
+
+    cupy = SimpleNamespace(cuda=SimpleNamespace(
+        Event=_FakeEvent, get_elapsed_time=lambda start, stop: start.elapsed_time(stop)))
+    torch = SimpleNamespace(cuda=SimpleNamespace(Event=_FakeEvent))
+    seconds = []
+    for time_peer, library in ((peers._time_cupy, cupy), (peers._time_torch, torch)):
+        _FakeEvent.runs = 0
+        seconds.append(time_peer(library, run, 5))
+        assert _FakeEvent.runs == 6  # one warm-up, then the five timed runs
+    # runs 2..6 take 3, 4, 5, 6, 7 ms: the median is 5 ms, reported in seconds
+    assert seconds == [pytest.approx(5e-3), pytest.approx(5e-3)]

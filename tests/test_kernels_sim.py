@@ -27,7 +27,7 @@ from microgpt_tui.kernels.sim import (
     reference,
     simulate,
 )
-from microgpt_tui.kernels.trace import SLOT_DTYPE, records_from_slots
+from microgpt_tui.kernels.trace import SLOT_DTYPE, make_trace, records_from_slots
 
 SIZES = [1, 17, 64, 257]
 ATTENTION = ["attention_naive", "flash_attention_fwd"]
@@ -237,3 +237,21 @@ def test_sizes_beyond_the_simulator_are_refused_clearly():
         simulate(Problem("matmul_tiled", 4096))
     with pytest.raises(ProblemError, match="d must be between 1 and 128"):
         simulate(Problem("flash_attention_fwd", 64, 256))
+
+
+def test_simulator_and_gpu_traces_are_built_by_one_helper():
+    problem = Problem("attention_naive", 40, 16)
+    defines = defines_for(problem)
+    sim = simulate(problem).trace
+    launches = plan(problem, defines)
+    gpu = make_trace(problem, defines, launches, sim.records, simulated=False,
+                     device="Test GPU", sm_count=132)
+    assert sim.simulated and not gpu.simulated
+    assert (gpu.device, gpu.sm_count, gpu.blocks_per_sm, gpu.notes) == ("Test GPU", 132, None, [])
+    assert sim.blocks_per_sm is not None and len(sim.notes) == len(launches) == 3
+    for trace in (sim, gpu):
+        assert trace.kernel == "attention_naive"
+        assert trace.problem["n"] == 40 and trace.problem["defines"] == defines
+        assert [(la.entry, la.grid, la.steps) for la in trace.launches] == [
+            (la.entry, la.grid, la.steps) for la in launches]
+    assert gpu.to_chrome()["otherData"]["launches"] == sim.to_chrome()["otherData"]["launches"]

@@ -38,6 +38,12 @@ HEAD_DIMS = (16, 32, 64, 128)
 SPEEDS = (1, 2, 5, 10, 25, 100)  # tile steps per tick
 TICK = 1 / 12  # seconds between replay frames (≈ 12 updates/s, fine over SSH)
 MAX_PTX_LINES = 3000
+TAB_FOCUS = {  # the widget that takes the keys when a tab is shown
+    "tab-replay": "#cuda-kernels",
+    "tab-source": "#source-scroll",
+    "tab-ptx": "#ptx-scroll",
+    "tab-memory": "#memory-scroll",
+}
 
 
 @dataclass
@@ -86,8 +92,9 @@ class CudaScreen(QuestionScreen):
         "clock); p unpins. x cycles the size (100 shows partial tiles), "
         "d the head dimension, c the causal mask; r runs again; s switches between the GPU and "
         "the simulator when a GPU is present. 1-4 show the replay, the CUDA source, the PTX and "
-        "the memory comparison. Without a GPU the same tiled algorithms run on a CPU twin and "
-        "everything is labelled SIMULATED; its clock is a model, not a measurement."
+        "the memory comparison; on 2-4 ↑/↓, PgUp/PgDn and Home/End scroll the text, and 1 "
+        "gives ↑/↓ back to the kernel list. Without a GPU the same tiled algorithms run on a CPU "
+        "twin and everything is labelled SIMULATED; its clock is a model, not a measurement."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
@@ -160,32 +167,35 @@ class CudaScreen(QuestionScreen):
         )
         self._run_worker(self.generation, problem, self.force_sim)
 
-    @work(thread=True, exclusive=True, group="cuda-run")
+    @work(thread=True, exclusive=True, group="cuda-run", exit_on_error=False)
     def _run_worker(self, generation: int, problem, force_sim: bool) -> None:
-        from ...kernels.catalog import ProblemError, defines_for
-        from ...kernels.execute import execute
+        from ...kernels import execute
+        from ...kernels.catalog import defines_for
         from ...kernels.replay import build_replay
-        from ...kernels.runtime import KernelError, choose_arch, compile_kernel, device_status
+        from ...kernels.runtime import choose_arch, compile_kernel, device_status
 
+        # Anything that goes wrong becomes a note on the screen: an error here must never take
+        # the app down, and the screen still shows whatever did work.
         compiled, compile_note = None, ""
-        status = device_status()
         try:
+            status = device_status()
             arch = choose_arch(status.info.arch if status.available else None)[0]
             compiled = compile_kernel(problem.kernel, defines_for(problem), arch=arch)
-        except KernelError as error:
-            compile_note = str(error)
+        except Exception as error:  # noqa: BLE001
+            compile_note = _error_note(error)
         registers = None
         if compiled is not None and compiled.resources:
             registers = max(r.registers for r in compiled.resources.values())
         execution, run_note, replay = None, "", None
         try:
-            execution = execute(problem, simulate_only=force_sim, registers_per_thread=registers,
-                                seed=getattr(self.app, "seed", 0))
+            execution = execute.execute(problem, simulate_only=force_sim,
+                                        registers_per_thread=registers,
+                                        seed=engine_seed(getattr(self.app, "seed", 0)))
             if execution.trace is not None and execution.trace.records:
                 replay = build_replay(problem, execution.defines, execution.trace,
                                       execution.flash_states)
-        except (ProblemError, KernelError) as error:
-            run_note = str(error)
+        except Exception as error:  # noqa: BLE001
+            run_note = _error_note(error)
         loaded = Loaded(generation, problem, problem.spec.source_text(), compiled, compile_note,
                         execution, run_note, replay)
         self.app.call_from_thread(self._show_loaded, loaded)
@@ -502,6 +512,24 @@ class CudaScreen(QuestionScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#cuda-tabs", TabbedContent).active = tab
+        self.query_one(TAB_FOCUS[tab]).focus()
+
+
+def engine_seed(seed: int) -> int:
+    """The app's seed (any int) as a seed numpy accepts (0 ≤ seed < 2**32)."""
+    return seed % 2**32
+
+
+def _error_note(error: Exception) -> str:
+    """Known errors (KernelError, ProblemError) are written for users and shown as they are;
+    anything else becomes one line with its type."""
+    from ...kernels.catalog import ProblemError
+    from ...kernels.runtime import KernelError
+
+    if isinstance(error, (ProblemError, KernelError)):
+        return str(error)
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _block_label(replay, key) -> str:
