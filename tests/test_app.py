@@ -174,3 +174,30 @@ async def test_a_second_dismiss_of_a_closed_modal_is_ignored():
         help_screen.dismiss()
         await pilot.pause()
         assert app.screen.name == "pi"
+
+
+async def test_the_palette_closing_mid_search_does_not_crash():
+    """Regression: the palette's search worker (and its "No matches" timer) ran on while the
+    palette was being removed, and its lookup of its own list killed the app."""
+    from textual.command import CommandList
+    from textual.css.query import NoMatches
+
+    from microgpt_tui.tui.textual_fixes import is_closed_palette_race
+
+    app = make_app()
+    async with app.run_test(size=app.preferred_size) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        await palette.query_one(CommandList).remove()  # as mid-removal: its list is gone
+        with pytest.raises(NoMatches) as while_open:
+            palette._watch__list_visible()  # what the search worker calls when it finishes
+        assert not is_closed_palette_race(app, while_open.value)  # open: a real error
+        app.pop_screen()
+        await pilot.pause()
+        with pytest.raises(NoMatches) as after_close:
+            palette._watch__list_visible()
+        assert is_closed_palette_race(app, after_close.value)
+        app._handle_exception(after_close.value)
+        await pilot.pause()
+        assert app._exception is None and app.is_running

@@ -50,6 +50,11 @@ class MicroGPTApp(App[None]):
         if theme:
             self.theme = theme
 
+    def _handle_exception(self, error: Exception) -> None:
+        if textual_fixes.is_closed_palette_race(self, error):
+            return  # see textual_fixes: nothing is lost, the palette is already gone
+        super()._handle_exception(error)
+
     def get_default_screen(self) -> Screen:
         # Home is the first screen, so the Ready event marks home's first frame.
         return HomeScreen()

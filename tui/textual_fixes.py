@@ -4,8 +4,10 @@ OptionList (and the command palette's list, which is one) raises KeyError on Pag
 when its highlighted option has not been laid out yet (the list is still empty-sized, e.g.
 just after Ctrl+P while the palette fills in). Paging then does nothing instead of crashing.
 
-The command palette's search worker can finish after the palette has begun closing (Esc or a
-jump while results are still arriving) and then fails looking up its own, removed, list.
+The command palette's search worker and its "No matches found" timer can run after the
+palette has closed (Esc or a jump while results are still arriving) and then fail looking up
+their own, removed, list. The app ignores exactly that error (`is_closed_palette_race`): a
+palette that is gone has nothing left to show.
 
 A modal that is dismissed twice (two Enters or Escs queued before the first is handled) would
 pop the screen beneath it the second time, or raise when that was the last screen: a dismiss
@@ -14,10 +16,15 @@ from a screen that is no longer on top is ignored.
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
 from textual.await_complete import AwaitComplete
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import OptionList
+from textual.worker import WorkerFailed
 
 
 def _guard_option_list_paging() -> None:
@@ -34,17 +41,15 @@ def _guard_option_list_paging() -> None:
     OptionList._move_page = move_page  # type: ignore[method-assign]
 
 
-def _guard_palette_after_close() -> None:
-    original = CommandPalette._watch__list_visible
-    if getattr(original, "_microgpt_guarded", False):
-        return
-
-    def watch_list_visible(self: CommandPalette) -> None:
-        if self.is_attached and self.query(CommandList):
-            original(self)
-
-    watch_list_visible._microgpt_guarded = True  # type: ignore[attr-defined]
-    CommandPalette._watch__list_visible = watch_list_visible  # type: ignore[method-assign]
+def is_closed_palette_race(app, error: BaseException) -> bool:
+    """True for a lookup by the command palette's own code after the palette left the screen."""
+    inner = error.error if isinstance(error, WorkerFailed) else error
+    if not isinstance(inner, NoMatches):
+        return False
+    if any(isinstance(screen, CommandPalette) for screen in app.screen_stack):
+        return False
+    files = {Path(frame.f_code.co_filename) for frame, _ in traceback.walk_tb(inner.__traceback__)}
+    return any(path.parent.name == "textual" and path.name == "command.py" for path in files)
 
 
 def _ignore_stale_dismiss() -> None:
@@ -67,5 +72,4 @@ def _ignore_stale_dismiss() -> None:
 
 def apply() -> None:
     _guard_option_list_paging()
-    _guard_palette_after_close()
     _ignore_stale_dismiss()
