@@ -182,7 +182,7 @@ async def test_the_palette_closing_mid_search_does_not_crash():
     from textual.command import CommandList
     from textual.css.query import NoMatches
 
-    from microgpt_tui.tui.textual_fixes import is_closed_palette_race
+    from microgpt_tui.tui.textual_fixes import is_lookup_after_teardown
 
     app = make_app()
     async with app.run_test(size=app.preferred_size) as pilot:
@@ -192,12 +192,29 @@ async def test_the_palette_closing_mid_search_does_not_crash():
         await palette.query_one(CommandList).remove()  # as mid-removal: its list is gone
         with pytest.raises(NoMatches) as while_open:
             palette._watch__list_visible()  # what the search worker calls when it finishes
-        assert not is_closed_palette_race(app, while_open.value)  # open: a real error
+        assert not is_lookup_after_teardown(app, while_open.value)  # open: a real error
         app.pop_screen()
         await pilot.pause()
         with pytest.raises(NoMatches) as after_close:
             palette._watch__list_visible()
-        assert is_closed_palette_race(app, after_close.value)
+        assert is_lookup_after_teardown(app, after_close.value)
         app._handle_exception(after_close.value)
         await pilot.pause()
         assert app._exception is None and app.is_running
+
+
+def test_a_worker_reporting_back_while_the_app_quits_is_not_an_error():
+    """Regression: quitting during a pi burst failed the burst worker on its last update."""
+    from types import SimpleNamespace
+
+    from textual.css.query import NoMatches
+    from textual.worker import WorkerFailed
+
+    from microgpt_tui.tui.textual_fixes import is_lookup_after_teardown
+
+    gone = WorkerFailed(NoMatches("No nodes match '#pi-status'"))
+    assert is_lookup_after_teardown(SimpleNamespace(is_running=False, screen_stack=[]), gone)
+    running = SimpleNamespace(is_running=True, screen_stack=[])
+    assert not is_lookup_after_teardown(running, gone)  # while running it is a real bug
+    quitting = SimpleNamespace(is_running=False, screen_stack=[])
+    assert not is_lookup_after_teardown(quitting, WorkerFailed(ValueError("real")))

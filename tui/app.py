@@ -51,8 +51,8 @@ class MicroGPTApp(App[None]):
             self.theme = theme
 
     def _handle_exception(self, error: Exception) -> None:
-        if textual_fixes.is_closed_palette_race(self, error):
-            return  # see textual_fixes: nothing is lost, the palette is already gone
+        if textual_fixes.is_lookup_after_teardown(self, error):
+            return  # see textual_fixes: nothing is lost, those widgets are already gone
         super()._handle_exception(error)
 
     def get_default_screen(self) -> Screen:

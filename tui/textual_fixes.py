@@ -6,8 +6,9 @@ just after Ctrl+P while the palette fills in). Paging then does nothing instead 
 
 The command palette's search worker and its "No matches found" timer can run after the
 palette has closed (Esc or a jump while results are still arriving) and then fail looking up
-their own, removed, list. The app ignores exactly that error (`is_closed_palette_race`): a
-palette that is gone has nothing left to show.
+their own, removed, list; likewise a screen's worker thread reporting back while the app is
+quitting finds its widgets already gone. The app ignores exactly those lookups
+(`is_lookup_after_teardown`): what is gone has nothing left to show.
 
 A modal that is dismissed twice (two Enters or Escs queued before the first is handled) would
 pop the screen beneath it the second time, or raise when that was the last screen: a dismiss
@@ -41,11 +42,14 @@ def _guard_option_list_paging() -> None:
     OptionList._move_page = move_page  # type: ignore[method-assign]
 
 
-def is_closed_palette_race(app, error: BaseException) -> bool:
-    """True for a lookup by the command palette's own code after the palette left the screen."""
+def is_lookup_after_teardown(app, error: BaseException) -> bool:
+    """True for a failed widget lookup by code whose widgets are being torn down: anything
+    while the app is quitting, or the command palette's own code after it left the screen."""
     inner = error.error if isinstance(error, WorkerFailed) else error
     if not isinstance(inner, NoMatches):
         return False
+    if not app.is_running:
+        return True
     if any(isinstance(screen, CommandPalette) for screen in app.screen_stack):
         return False
     files = {Path(frame.f_code.co_filename) for frame, _ in traceback.walk_tb(inner.__traceback__)}
