@@ -3,6 +3,10 @@
 Every screen in the registry joins automatically, placeholders included. Quitting keys are left
 out (they would end the run early); a key that leaves the screen (Esc, `[`/`]`, the palette)
 is followed by reopening it, so the keys keep landing on the screen under test.
+
+Keys arrive in bursts while workers report back, so a rare timing race can show up in one run
+and not the next. Such a run is retried once: a failure that passes on the retry is still
+printed as RERUN in the report (a race to chase), and one that fails twice fails the suite.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ def _on_target(app, screen_id: str) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.flaky(reruns=1)
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("screen_id", SCREEN_IDS)
 async def test_random_keys_never_raise(screen_id, size):
