@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from .files import atomic_write_bytes, read_user_file
 
 NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt"
 NAMES_BYTES = 228_145
@@ -100,18 +101,10 @@ def decode_names_file(data: bytes, location: str) -> str:
 
 def read_names_file(path: str | os.PathLike[str]) -> bytes:
     """Read a user-given file, turning every OS problem into one clear line."""
-    p = Path(path).expanduser()
-    if not p.exists():
-        raise DatasetError(f"{p}: no such file")
-    if p.is_dir():
-        raise DatasetError(f"{p}: is a directory, expected a text file of names")
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DatasetError(f"{p}: {size:,} bytes is too large for a names list (limit 64 MiB)")
-        return p.read_bytes()
-    except OSError as error:
-        raise DatasetError(f"{p}: cannot read ({error.strerror or error})") from None
+    return read_user_file(
+        path, expected="a text file of names", max_bytes=MAX_FILE_BYTES, error=DatasetError,
+        too_large=lambda p, size: DatasetError(
+            f"{p}: {size:,} bytes is too large for a names list (limit 64 MiB)"))
 
 
 def _dataset(data: bytes, source: str, location: str, notice: str | None = None) -> Dataset:
@@ -165,21 +158,6 @@ def download(url: str, progress: ProgressFn | None = None, timeout: float = 10.0
             if progress:
                 progress(received, total)
     return b"".join(chunks)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_names(

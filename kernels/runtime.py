@@ -287,7 +287,7 @@ def _program_text(nvrtc, program, size_call, get_call) -> str:
 
 
 def _store_cached(path, kernel: CompiledKernel) -> None:
-    from ..engine.data import atomic_write_bytes
+    from ..engine.files import atomic_write_bytes
 
     record = asdict(kernel)
     record["cubin"] = base64.b64encode(kernel.cubin).decode("ascii")

@@ -122,7 +122,7 @@ class KernelTrace:
 
     def write_chrome(self, path: str | Path) -> None:
         """Write the Chrome-trace JSON atomically (temp file + rename)."""
-        from ..engine.data import atomic_write_bytes
+        from ..engine.files import atomic_write_bytes
 
         data = json.dumps(self.to_chrome(), separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(Path(path), data)

@@ -71,9 +71,6 @@ class Adam:
             lr=self.last_lr,
         )
 
-    def state(self) -> dict:
-        return {"m": self.m, "v": self.v, "t": self.t}
-
     def load_state(self, m: np.ndarray, v: np.ndarray, t: int) -> None:
         self.m, self.v, self.t = np.array(m, dtype=np.float64), np.array(v, dtype=np.float64), t
 

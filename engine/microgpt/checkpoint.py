@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import atomic_write_bytes
+from ..files import atomic_write_bytes, read_user_file
 from .config import Config, ConfigError
 from .init import ParamLayout
 from .numpy_model import NumpyGPT
@@ -100,16 +100,9 @@ def _bad(path: Path, why: str) -> CheckpointError:
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read and check a checkpoint; raises CheckpointError with one line on any problem."""
     p = Path(path).expanduser()
-    if not p.exists():
-        raise CheckpointError(f"{p}: no such file")
-    if p.is_dir():
-        raise CheckpointError(f"{p}: is a directory, expected a checkpoint file")
-    try:
-        if p.stat().st_size > MAX_BYTES:
-            raise _bad(p, "file is far too large")
-        data = p.read_bytes()
-    except OSError as error:
-        raise CheckpointError(f"{p}: cannot read ({error.strerror or error})") from None
+    data = read_user_file(p, expected="a checkpoint file", max_bytes=MAX_BYTES,
+                          error=CheckpointError,
+                          too_large=lambda p, _size: _bad(p, "file is far too large"))
     if not data.startswith(b"PK"):
         raise _bad(p, "not an .npz archive")
     try:
@@ -169,7 +162,7 @@ def resume_trainer(checkpoint: Checkpoint, names: list[str], engine: str | None 
         if num_steps < checkpoint.step:
             raise CheckpointError(
                 f"the checkpoint is at step {checkpoint.step}; --steps {num_steps} is behind it")
-        config = Config.from_dict({**config.to_dict(), "num_steps": num_steps})
+        config = config.with_changes(num_steps=num_steps)
     trainer = Trainer(names, config, engine or checkpoint.engine)
     if trainer.tokenizer.chars != checkpoint.chars:
         raise CheckpointError(

@@ -72,6 +72,10 @@ class Config:
             raise ConfigError(f"seed must be a whole number, got {self.seed!r}", "seed")
         return self
 
+    def with_changes(self, **changes) -> Config:
+        """A validated copy with some fields changed."""
+        return Config.from_dict({**self.to_dict(), **changes})
+
     def to_dict(self) -> dict:
         return asdict(self)
 

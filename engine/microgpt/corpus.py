@@ -26,8 +26,13 @@ class Corpus:
 
     def batch(self, step: int, batch_size: int) -> list[str]:
         """The names step `step` (0-based) trains on."""
-        start = step * batch_size
-        return [self.train[(start + b) % len(self.train)] for b in range(batch_size)]
+        return wrap_batch(self.train, step, batch_size)
+
+
+def wrap_batch(items: list, step: int, batch_size: int) -> list:
+    """Items step*B .. step*B+B-1 of `items`, wrapping around (the reference's batch order)."""
+    start = step * batch_size
+    return [items[(start + b) % len(items)] for b in range(batch_size)]
 
 
 def shuffled_corpus(names: list[str], rng: random.Random) -> Corpus:

@@ -27,6 +27,3 @@ class Tokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         return "".join(self.chars[i] for i in ids if i != self.bos)
-
-    def knows(self, name: str) -> bool:
-        return all(c in self._ids for c in name)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .adam import Adam, AdamView, linear_decay
 from .config import ENGINES, Config, ConfigError
-from .corpus import Corpus, sequences, shuffled_corpus
+from .corpus import Corpus, sequences, shuffled_corpus, wrap_batch
 from .init import ParamLayout, init_weights
 from .numpy_model import NumpyGPT
 from .sampling import sample_names, sample_names_together
@@ -81,6 +81,7 @@ class Trainer:
         self.step = 0  # steps done
         self.data_fingerprint = names_fingerprint(names)
         self._train_tokens: list[list[int]] | None = None
+        self._heldout_tokens: list[list[int]] | None = None
         self._twin: NumpyGPT | None = None
         self._twin_step = -1
 
@@ -97,8 +98,7 @@ class Trainer:
         if self._train_tokens is None:  # encoded once, on first use
             self._train_tokens = sequences(self.corpus.train, self.tokenizer,
                                            self.config.block_size)
-        start, count = step * self.config.batch_size, len(self._train_tokens)
-        return [self._train_tokens[(start + b) % count] for b in range(self.config.batch_size)]
+        return wrap_batch(self._train_tokens, step, self.config.batch_size)
 
     def train_step(self) -> StepEvent:
         """One step: forward and backward on the next batch, then one Adam update."""
@@ -136,10 +136,12 @@ class Trainer:
         Every held-out token counts once (the usual held-out metric), unlike the training loss,
         which averages per name first as the reference does. None when nothing is held out.
         """
-        names = self.corpus.heldout[:limit]
-        if not names:
+        if self._heldout_tokens is None:  # encoded once, on first use
+            self._heldout_tokens = sequences(self.corpus.heldout, self.tokenizer,
+                                             self.config.block_size)
+        seqs = self._heldout_tokens[:limit]
+        if not seqs:
             return None
-        seqs = sequences(names, self.tokenizer, self.config.block_size)
         per_name = self.numpy_model().sequence_losses(seqs)
         lengths = np.array([len(s) - 1 for s in seqs])
         return float(np.dot(per_name, lengths) / lengths.sum())

@@ -6,6 +6,7 @@ import argparse
 
 from ...engine.data import DatasetError, load_names
 from ...engine.microgpt.checkpoint import (
+    Checkpoint,
     CheckpointError,
     load_checkpoint,
     resume_trainer,
@@ -65,11 +66,10 @@ def _new_config(args) -> Config:
     given = _given(args)
     if args.steps is not None:
         given["num_steps"] = args.steps
-    return Config.from_dict({**Config().to_dict(), **given})
+    return Config().with_changes(**given)
 
 
-def _resume(args, names: list[str], out: Output) -> Trainer:
-    checkpoint = load_checkpoint(args.resume)
+def _resume(args, checkpoint: Checkpoint, names: list[str], out: Output) -> Trainer:
     given = _given(args)
     for option, field in MODEL_OPTIONS.items():
         if field in given and getattr(checkpoint.config, field) != given[field]:
@@ -80,8 +80,7 @@ def _resume(args, names: list[str], out: Output) -> Trainer:
     if checkpoint.data_fingerprint != trainer.data_fingerprint:
         out.notice("Note: the checkpoint was trained on another names list; continuing on this one")
     if args.temperature is not None:
-        trainer.config = Config.from_dict({**trainer.config.to_dict(),
-                                           "temperature": args.temperature})
+        trainer.config = trainer.config.with_changes(temperature=args.temperature)
     return trainer
 
 
@@ -93,13 +92,13 @@ def run(args, out: Output) -> int:
         if config is not None and args.stop_at is not None and not (
                 1 <= args.stop_at <= config.num_steps):
             raise CLIError(f"--stop-at must be in 1..{config.num_steps}, got {args.stop_at}")
-        if args.resume:
-            load_checkpoint(args.resume)  # a bad checkpoint fails before any data is read
+        # a bad checkpoint fails before any data is read
+        checkpoint = load_checkpoint(args.resume) if args.resume else None
         dataset = load_names(args.data, progress=out.download_progress())
         if dataset.notice:
             out.notice(dataset.notice)
         trainer = Trainer(dataset.names, config, args.engine) if config else _resume(
-            args, dataset.names, out)
+            args, checkpoint, dataset.names, out)
     except (ConfigError, CheckpointError, DatasetError) as error:
         raise CLIError(str(error)) from None
     cfg = trainer.config

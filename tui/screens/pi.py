@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from ...engine.data import atomic_write_bytes
+from ...engine.files import atomic_write_bytes
 from ...engine.montecarlo import (
     MAX_SEED,
     Darts,
