@@ -51,11 +51,11 @@ _SUM_IS_LEFT_FOLD = sys.version_info < (3, 12)
 _EXP_LIMIT = math.log(sys.float_info.max)
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _base(value: float) -> str:
+def format_base(value: float) -> str:
     """A power's base as written: a negative one in parentheses, (-8) ** 0.5."""
     return f"({value:.6g})" if value < 0 else f"{value:.6g}"
 
@@ -116,7 +116,7 @@ class Value:
         other = other if isinstance(other, Value) else Value(other)
         a, b = self.data, other.data
         if b == 0:
-            raise DivisionByZeroError(f"division by zero: {_number(a)} / 0")
+            raise DivisionByZeroError(f"division by zero: {format_number(a)} / 0")
         data = a / b
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b² (as -(a/b)/b, so a tiny b² cannot underflow to 0)
         return Value(data, (self, other), (1.0 / b, -data / b), "/")
@@ -137,21 +137,21 @@ class Value:
         except ZeroDivisionError:
             if x == 0 and exponent > 0:
                 raise DomainError(
-                    f"domain error: 0 ** {_number(exponent)} has no finite derivative at 0"
+                    f"domain error: 0 ** {format_number(exponent)} has no finite derivative at 0"
                 ) from None
             raise DivisionByZeroError(
-                f"division by zero: 0 ** {_number(exponent)}"
+                f"division by zero: 0 ** {format_number(exponent)}"
             ) from None
         except OverflowError:
             raise NumericOverflowError(
-                f"overflow: {_base(x)} ** {_number(exponent)} is too large for a float"
+                f"overflow: {format_base(x)} ** {format_number(exponent)} is too large for a float"
             ) from None
         if isinstance(data, complex) or isinstance(local, complex):
             raise DomainError(
-                f"domain error: {_base(x)} ** {_number(exponent)}: a negative number to a "
-                "fractional power is not a real number"
+                f"domain error: {format_base(x)} ** {format_number(exponent)}: a negative number "
+                "to a fractional power is not a real number"
             )
-        return Value(data, (self,), (local,), f"**{_number(exponent)}")
+        return Value(data, (self,), (local,), f"**{format_number(exponent)}")
 
     def __neg__(self) -> Value:
         return Value(-self.data, (self,), (-1.0,), "neg")
@@ -164,7 +164,7 @@ class Value:
             e = math.exp(x)
         except OverflowError:
             raise NumericOverflowError(
-                f"overflow: exp({_number(x)}) is too large for a float "
+                f"overflow: exp({format_number(x)}) is too large for a float "
                 f"(exp overflows above {_EXP_LIMIT:.2f})"
             ) from None
         return Value(e, (self,), (e,), "exp")  # d(e^x)/dx = e^x
@@ -173,7 +173,9 @@ class Value:
         """Natural log; clamp=c computes log(x + c) instead (the reference's 1e-10 guard)."""
         x = self.data if clamp is None else self.data + clamp
         if x <= 0:
-            shown = _number(self.data) if clamp is None else f"{_number(self.data)} + {clamp:g}"
+            shown = format_number(self.data)
+            if clamp is not None:
+                shown += f" + {clamp:g}"
             raise DomainError(f"domain error: log({shown}) needs a positive argument")
         return Value(math.log(x), (self,), (1.0 / x,), "log")  # d(ln x)/dx = 1/x
 
@@ -330,7 +332,7 @@ def node_label(node: Value) -> str:
         return node.name
     if node.op:
         return node.op
-    return _number(node.data)
+    return format_number(node.data)
 
 
 def to_networkx(root: Value) -> Any:

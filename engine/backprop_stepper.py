@@ -85,14 +85,12 @@ class GraphStepper:
 
     def step_backward(self) -> BackwardStep | None:
         """Apply the next edge update (finishing the forward pass first); None when done."""
-        if self.forward_done < self.forward_total:
-            self.forward_done = self.forward_total
+        self.forward_done = self.forward_total
         if self._steps is None:
-            self._steps = backward_steps(self.root)  # seeds root.grad = 1.0 on first next()
+            # seeds root.grad = 1.0 on the first next(), even for a lone leaf with no edges
+            self._steps = backward_steps(self.root)
         step = next(self._steps, None)
         if step is None:
-            if self.backward_done == 0:  # a lone leaf: the seed is the whole backward pass
-                self.root.grad = 1.0
             return None
         self.backward_done += 1
         self.received[self.position[step.child]] += 1

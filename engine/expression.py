@@ -21,7 +21,14 @@ import math
 import operator
 from dataclasses import dataclass, field
 
-from .autograd import DivisionByZeroError, DomainError, NumericError, Value
+from .autograd import (
+    DivisionByZeroError,
+    DomainError,
+    NumericError,
+    Value,
+    format_base,
+    format_number,
+)
 
 MAX_SOURCE_CHARS = 100_000
 MAX_NODES = 10_000
@@ -329,14 +336,14 @@ class _Evaluator:
         op = node.op
         try:
             if isinstance(op, ast.Div) and right == 0:
-                raise DivisionByZeroError(f"division by zero: {left:g} / 0")
+                raise DivisionByZeroError(f"division by zero: {format_number(left)} / 0")
             if isinstance(op, ast.Pow) and left == 0 and right < 0:
-                raise DivisionByZeroError(f"division by zero: 0 ** {right:g}")
+                raise DivisionByZeroError(f"division by zero: 0 ** {format_number(right)}")
             result = ARITHMETIC[type(op)](left, right)
             if isinstance(result, complex):  # only ** makes one: (-8) ** 0.5
-                base = f"({left:g})" if left < 0 else f"{left:g}"
                 raise DomainError(
-                    f"domain error: {base} ** {right:g}: a negative number to a "
+                    f"domain error: {format_base(left)} ** "
+                    f"{format_number(right)}: a negative number to a "
                     "fractional power is not a real number"
                 )
         except OverflowError:

@@ -290,8 +290,9 @@ def group_graph(
     last. Returns (names, member node indices per group, children per group), keeping only
     edges from an earlier group to a later one so the result is a DAG in group order.
     """
-    names = [g for g in group_order if g in set(group_of)]
-    names += sorted(set(group_of) - set(names))
+    present = set(group_of)
+    names = [g for g in group_order if g in present]
+    names += sorted(present - set(names))
     index = {name: i for i, name in enumerate(names)}
     members: list[list[int]] = [[] for _ in names]
     edges: list[set[int]] = [set() for _ in names]

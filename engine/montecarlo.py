@@ -49,7 +49,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -78,7 +78,8 @@ MEMORY_WORDS = 1 << 19
 QUASI_CHUNK = 1 << 16  # Halton points per vectorised pass
 
 # Work handed to one worker at a time (and so the progress granularity): ~10–50 ms each.
-PIECE_DARTS = {Mode.PSEUDO: BLOCK_DARTS, Mode.QUASI: 1 << 20, Mode.PYTHON: 1 << 15}
+# A python piece is one whole stream, so no piece replays another's numbers to skip them.
+PIECE_DARTS = {Mode.PSEUDO: BLOCK_DARTS, Mode.QUASI: 1 << 20, Mode.PYTHON: PYTHON_BLOCK_DARTS}
 
 COORD_BITS = 30
 FINE_BITS = COORD_BITS - 8
@@ -342,9 +343,13 @@ def _quasi_darts(start: int, count: int) -> Darts:
     return Darts(x, y, x * x + y * y <= 1.0)
 
 
-def _python_random(seed: int, block: int) -> random.Random:
+def _python_uniform(seed: int, block: int, lo: int) -> Callable[[], float]:
+    """The block's random.Random stream, advanced past its first `lo` darts."""
     words = np.random.SeedSequence(seed, spawn_key=(block,)).generate_state(2, np.uint64)
-    return random.Random(int(words[0]) << 64 | int(words[1]))
+    uniform = random.Random(int(words[0]) << 64 | int(words[1])).random
+    for _ in range(2 * lo):
+        uniform()
+    return uniform
 
 
 def _python_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | None:
@@ -352,9 +357,7 @@ def _python_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | 
     for block, lo, hi in _split_blocks(start, count, PYTHON_BLOCK_DARTS):
         if stop.is_set():
             return None
-        uniform = _python_random(seed, block).random
-        for _ in range(2 * lo):
-            uniform()
+        uniform = _python_uniform(seed, block, lo)
         for _ in range(hi - lo):
             x = uniform()
             y = uniform()
@@ -366,9 +369,7 @@ def _python_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | 
 def _python_darts(seed: int, start: int, count: int) -> Darts:
     coordinates = []
     for block, lo, hi in _split_blocks(start, count, PYTHON_BLOCK_DARTS):
-        uniform = _python_random(seed, block).random
-        for _ in range(2 * lo):
-            uniform()
+        uniform = _python_uniform(seed, block, lo)
         coordinates.extend(uniform() for _ in range(2 * (hi - lo)))
     xy = np.array(coordinates, dtype=np.float64).reshape(-1, 2)
     x, y = xy[:, 0].copy(), xy[:, 1].copy()

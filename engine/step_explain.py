@@ -1,8 +1,8 @@
 """Words and numbers for one step of the forward or backward pass, as plain lines of text.
 
-The Backprop screen's side panel and the `grad --steps` output both use these, so the rule
-shown for an edge is written once: the op's local-derivative rule with its value, the update
-`child.grad += local × node.grad`, and why a node used twice receives two contributions.
+The Backprop screen's side panel shows these: the op's local-derivative rule with its value,
+the update `child.grad += local × node.grad`, and why a node used twice receives two
+contributions.
 """
 
 from __future__ import annotations
@@ -12,6 +12,14 @@ from collections.abc import Callable
 from .autograd import BackwardStep, Value, node_label
 
 Namer = Callable[[Value], str]
+
+# Local-derivative rules of the one-input ops, in terms of the child {c}.
+_UNARY_RULES = {
+    "exp": "d(exp {c})/d{c} = exp({c})",
+    "log": "d(log {c})/d{c} = 1/{c}",
+    "relu": "d relu({c})/d{c} = 1 if {c} > 0 else 0",
+    "tanh": "d tanh({c})/d{c} = 1 - tanh²({c})",
+}
 
 
 def fmt(value: float) -> str:
@@ -84,14 +92,8 @@ def local_rule(node: Value, edge: int, name: Namer = node_label) -> str:
         return f"d({child}^{p})/d{child} = {p}·{child}^({p}-1) = {local}"
     if op == "neg":
         return f"d(-{child})/d{child} = -1"
-    if op == "exp":
-        return f"d(exp {child})/d{child} = exp({child}) = {local}"
-    if op == "log":
-        return f"d(log {child})/d{child} = 1/{child} = {local}"
-    if op == "relu":
-        return f"d relu({child})/d{child} = 1 if {child} > 0 else 0 = {local}"
-    if op == "tanh":
-        return f"d tanh({child})/d{child} = 1 - tanh²({child}) = {local}"
+    if op in _UNARY_RULES:
+        return f"{_UNARY_RULES[op].format(c=child)} = {local}"
     if op == "sum":
         return f"d(Σ …)/d{child} = 1"
     if op == "dot":

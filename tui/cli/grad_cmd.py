@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
-from ...engine.autograd import backward_steps, node_label, to_dot
+from ...engine.autograd import backward_steps, format_number, node_label, to_dot
 from ...engine.expression import ProgramError, parse_program
 from .output import CLIError, Output
 
@@ -40,10 +39,6 @@ def _read_source(args) -> str:
         raise CLIError(f"cannot read {args.file}: {error}") from None
 
 
-def _number(value: float) -> str:
-    return f"{value:.6g}" if math.isfinite(value) else str(value)
-
-
 def run(args, out: Output) -> int:
     source = _read_source(args)
     try:
@@ -64,8 +59,9 @@ def run(args, out: Output) -> int:
                     "contribution": step.contribution,
                     "child_grad_after": step.child_grad_after,
                 },
-                f"{step.index:>4}  {node_label(step.child)}.grad += {_number(step.local_grad)} × "
-                f"{_number(step.node_grad)} → {_number(step.child_grad_after)}"
+                f"{step.index:>4}  {node_label(step.child)}.grad += "
+                f"{format_number(step.local_grad)} × {format_number(step.node_grad)} → "
+                f"{format_number(step.child_grad_after)}"
                 f"  (via {node_label(step.node)})",
             )
     if args.dot:
@@ -77,7 +73,7 @@ def run(args, out: Output) -> int:
     for name, value in rows:
         out.emit(
             {"name": name, "data": value.data, "grad": value.grad, "op": value.op},
-            f"{name:<{width}}  {_number(value.data):>14}  {_number(value.grad):>14}  "
+            f"{name:<{width}}  {format_number(value.data):>14}  {format_number(value.grad):>14}  "
             f"{value.op or 'input'}",
         )
     return 0
