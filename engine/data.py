@@ -189,6 +189,6 @@ def load_names(
         except OSError as error:
             # The names are good; only the cache is unusable: train now, download next time.
             notice = f"Could not cache names.txt in {cached.parent} ({error.strerror or error})"
-            return _dataset(data, "download", NAMES_URL, notice)
+            return _dataset(data, "download", url, notice)
         return _dataset(data, "download", str(cached))
     return bundled_names()

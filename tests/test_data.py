@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 from pathlib import Path
 
@@ -159,3 +160,4 @@ def test_unwritable_cache_still_returns_the_download_with_a_notice(
     assert dataset.source == "download"
     assert len(dataset.names) == data.NAMES_COUNT
     assert dataset.notice and "Could not cache" in dataset.notice
+    assert dataset.location == os.environ["MICROGPT_TUI_NAMES_URL"]  # where it really came from

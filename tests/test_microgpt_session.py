@@ -83,3 +83,27 @@ def test_pause_holds_and_a_bad_spec_fails_with_its_reason(small_names_path, tmp_
                 published.append, lambda: False)
     assert [s.state for s in published] == [FAILED]
     assert "no such file" in published[0].message
+
+
+def test_a_loaded_checkpoint_samples_at_its_own_temperature(small_names_path, tmp_path):
+    from microgpt_tui.engine.data import load_names
+    from microgpt_tui.engine.microgpt.checkpoint import save_checkpoint
+    from microgpt_tui.engine.microgpt.trainer import Trainer
+
+    trainer = Trainer(load_names(small_names_path).names,
+                      Config(n_embed=8, n_head=2, block_size=8, num_steps=3, temperature=1.3))
+    list(trainer.run())
+    save_checkpoint(tmp_path / "hot.npz", trainer)
+    commands: queue.Queue = queue.Queue()
+    published: list[Snapshot] = []
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        if snapshot.state == FINISHED:
+            commands.put(("quit",))
+
+    spec = SessionSpec(Config(), "numpy", str(small_names_path),
+                       checkpoint_path=str(tmp_path / "hot.npz"), min_refresh_interval=0.0)
+    run_session(spec, commands, publish, lambda: False)
+    sampled = [s.temperature for s in published if s.samples is not None]
+    assert sampled and set(sampled) == {1.3}

@@ -46,7 +46,6 @@ class SessionSpec:
     sample_every: int = 25  # steps between refreshes of samples, held-out loss and attention
     min_refresh_interval: float = 0.25  # seconds: a fast engine skips refreshes nobody could read
     sample_count: int = 8
-    temperature: float = 0.5
     heldout_limit: int = 500  # held-out names scored at each refresh (all of them at the end)
     publish_interval: float = 0.1  # seconds
 
@@ -94,7 +93,7 @@ def build_trainer(spec: SessionSpec) -> tuple[Trainer, str | None]:
 class _Loop:
     def __init__(self, spec: SessionSpec, trainer: Trainer, publish: Publish) -> None:
         self.spec, self.trainer, self.publish_fn = spec, trainer, publish
-        self.temperature = spec.temperature
+        self.temperature = trainer.config.temperature  # a loaded checkpoint brings its own
         self.attend_index = 0
         self.inspect = ("wte", 0, 0)
         self.samples: list[str] = []

@@ -223,8 +223,7 @@ class TrainingScreen(QuestionScreen):
         if parsed is None:
             return
         config, every = parsed
-        self._begin(SessionSpec(config, self.engine, self._data_path(), sample_every=every,
-                                temperature=config.temperature))
+        self._begin(SessionSpec(config, self.engine, self._data_path(), sample_every=every))
         self._say(f"Training {config.num_steps:,} steps on the {self.engine} engine…")
 
     def action_pause(self) -> None:
