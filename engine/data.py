@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -146,6 +145,8 @@ def verify_names_download(data: bytes) -> None:
 
 def download(url: str, progress: ProgressFn | None = None, timeout: float = 10.0) -> bytes:
     """Fetch `url` in chunks, reporting progress; network problems raise OSError."""
+    import urllib.request  # lazily: it costs ~50 ms at start-up and most runs never download
+
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
         total = int(response.headers.get("Content-Length") or NAMES_BYTES)
         chunks: list[bytes] = []
