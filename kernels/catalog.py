@@ -136,18 +136,6 @@ def check_problem(problem: Problem, max_n: int) -> None:
             raise ProblemError(f"heads must be between 1 and 65535 (got {problem.heads})")
 
 
-def threads_per_block(entry: str, defines: dict[str, int]) -> int:
-    if entry == "matmul_tiled":
-        return defines["TILE"] ** 2
-    if entry == "matmul_register_blocked":
-        return (defines["BM"] // defines["TM"]) * (defines["BN"] // defines["TN"])
-    if entry == "attention_softmax":
-        return defines["SOFTMAX_THREADS"]
-    if entry == "flash_attention_fwd":
-        return defines["BR"]
-    return 256  # the 16×16 one-thread-per-output kernels
-
-
 def shared_bytes(entry: str, defines: dict[str, int]) -> int:
     """Static shared memory per block, by the kernel's own arithmetic (ptxas must agree)."""
     if entry == "matmul_tiled":
@@ -201,7 +189,8 @@ def plan(problem: Problem, defines: dict[str, int] | None = None) -> list[Launch
             return [launch("matmul_tiled", (_cdiv(n, t), _cdiv(n, t), 1), (t, t, 1), _cdiv(n, t))]
         case "matmul_register_blocked":
             grid = (_cdiv(n, defines["BN"]), _cdiv(n, defines["BM"]), 1)
-            threads = threads_per_block("matmul_register_blocked", defines)
+            # One thread per TM×TN patch of the block's BM×BN tile of C.
+            threads = (defines["BM"] // defines["TM"]) * (defines["BN"] // defines["TN"])
             steps = _cdiv(n, defines["BK"])
             return [launch("matmul_register_blocked", grid, (threads, 1, 1), steps)]
         case "attention_naive":
@@ -215,6 +204,25 @@ def plan(problem: Problem, defines: dict[str, int] | None = None) -> list[Launch
             steps = _cdiv(n, defines["BC"])
             return [launch("flash_attention_fwd", grid, (defines["BR"], 1, 1), steps)]
     raise ProblemError(f"unknown kernel {problem.kernel!r}")
+
+
+def matmul_tile_shape(kernel: str, defines: dict[str, int], n: int) -> tuple[int, int, int]:
+    """(rows, cols) of C one matmul block computes and the k depth of each of its tile steps.
+
+    The naive kernel has no k tiles: its one step reads whole rows of A and columns of B.
+    """
+    if kernel == "matmul_naive":
+        return 16, 16, n
+    if kernel == "matmul_tiled":
+        return defines["TILE"], defines["TILE"], defines["TILE"]
+    return defines["BM"], defines["BN"], defines["BK"]
+
+
+def output_shape(problem: Problem) -> tuple[int, ...]:
+    """C is n×n; attention's O is (heads, n, d), like each of Q, K and V."""
+    if problem.family == "matmul":
+        return (problem.n, problem.n)
+    return (problem.heads, problem.n, problem.d)
 
 
 def flash_tiles_for_block(q_tile: int, n: int, defines: dict[str, int], causal: bool) -> int:
@@ -272,15 +280,8 @@ def step_tiles(
         return (index * size, min((index + 1) * size, limit))
 
     match problem.kernel:
-        case "matmul_naive":
-            rows, cols = span(by, 16, n), span(bx, 16, n)
-            return [TileRef("A", rows, (0, n)), TileRef("B", (0, n), cols),
-                    TileRef("C", rows, cols, store=True)]
-        case "matmul_tiled" | "matmul_register_blocked":
-            if problem.kernel == "matmul_tiled":
-                tm = tn = tk = defines["TILE"]
-            else:
-                tm, tn, tk = defines["BM"], defines["BN"], defines["BK"]
+        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
+            tm, tn, tk = matmul_tile_shape(problem.kernel, defines, n)
             rows, cols, ks = span(by, tm, n), span(bx, tn, n), span(step, tk, n)
             refs = [TileRef("A", rows, ks), TileRef("B", ks, cols)]
             if step == _cdiv(n, tk) - 1:

@@ -73,10 +73,6 @@ class Replay:
     def __len__(self) -> int:
         return len(self.records)
 
-    @property
-    def duration_ns(self) -> int:
-        return max((s.end_ns for s in self.spans.values()), default=0)
-
     def time_at(self, index: int) -> int:
         return self.records[index].start_ns
 
@@ -85,15 +81,6 @@ class Replay:
         t = self.time_at(index)
         last = bisect_right(self._starts, t)
         return [i for i in range(last) if self.records[i].end_ns > t or i == index]
-
-    def resident(self, index: int) -> dict[int, list[BlockKey]]:
-        """SM → blocks resident (started, not finished) at step `index`'s start time."""
-        t = self.time_at(index)
-        by_sm: dict[int, list[BlockKey]] = {}
-        for key, span in self.spans.items():
-            if span.start_ns <= t < span.end_ns:
-                by_sm.setdefault(span.sm, []).append(key)
-        return by_sm
 
     def stored_until(self, index: int) -> list[TileRef]:
         """Every tile written back to HBM by the steps up to and including `index`."""
@@ -125,6 +112,8 @@ class Replay:
         return started[-1] if started else steps[0]
 
     def __post_init__(self) -> None:
+        # The screen reads this every frame: computed once, not per call.
+        self.duration_ns = max((s.end_ns for s in self.spans.values()), default=0)
         self._starts = [r.start_ns for r in self.records]
         self._step_index = {(r.launch, r.block, r.step): i for i, r in enumerate(self.records)}
         self._block_steps: dict[BlockKey, list[int]] = {}

@@ -24,6 +24,8 @@ from .catalog import (
     check_problem,
     defines_for,
     flash_tiles_for_block,
+    matmul_tile_shape,
+    output_shape,
     plan,
     step_flops,
     step_tiles,
@@ -152,13 +154,7 @@ def _span(index: int, size: int, limit: int) -> slice:
 
 def _matmul_steps(problem, defines, inputs, out) -> Iterator[Step]:
     a, b, n = inputs["A"], inputs["B"], problem.n
-    if problem.kernel == "matmul_naive":
-        tm = tn = 16
-        tk = n
-    elif problem.kernel == "matmul_tiled":
-        tm = tn = tk = defines["TILE"]
-    else:
-        tm, tn, tk = defines["BM"], defines["BN"], defines["BK"]
+    tm, tn, tk = matmul_tile_shape(problem.kernel, defines, n)
     (launch,) = plan(problem, defines)
     for block in _grid_blocks(launch):
         rows, cols = _span(block[1], tm, n), _span(block[0], tn, n)
@@ -264,15 +260,13 @@ def simulate(
     inputs = inputs if inputs is not None else make_inputs(problem, seed)
     launches = plan(problem, defines)
     states: dict = {}
+    output = np.zeros(output_shape(problem), np.float32)
     if problem.family == "matmul":
-        output = np.zeros((problem.n, problem.n), np.float32)
         steps = _matmul_steps(problem, defines, inputs, output)
+    elif problem.kernel == "attention_naive":
+        steps = _attention_naive_steps(problem, defines, inputs, output)
     else:
-        output = np.zeros((problem.heads, problem.n, problem.d), np.float32)
-        if problem.kernel == "attention_naive":
-            steps = _attention_naive_steps(problem, defines, inputs, output)
-        else:
-            steps = _flash_steps(problem, defines, inputs, output, states)
+        steps = _flash_steps(problem, defines, inputs, output, states)
 
     records: list[TileRecord] = []
     traffic: dict[str, int] = {}

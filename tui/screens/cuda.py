@@ -172,14 +172,13 @@ class CudaScreen(QuestionScreen):
         from ...kernels import execute
         from ...kernels.catalog import defines_for
         from ...kernels.replay import build_replay
-        from ...kernels.runtime import choose_arch, compile_kernel, device_status
+        from ...kernels.runtime import compile_kernel, device_arch
 
         # Anything that goes wrong becomes a note on the screen: an error here must never take
         # the app down, and the screen still shows whatever did work.
         compiled, compile_note = None, ""
         try:
-            status = device_status()
-            arch = choose_arch(status.info.arch if status.available else None)[0]
+            arch = device_arch()[0]
             compiled = compile_kernel(problem.kernel, defines_for(problem), arch=arch)
         except Exception as error:  # noqa: BLE001
             compile_note = _error_note(error)
