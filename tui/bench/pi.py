@@ -17,12 +17,11 @@ from pathlib import Path
 
 from ...engine.montecarlo import run_estimate
 from ..screens.pi import FRAME_COUNTER_ENV
-from .pty_app import PtyApp
+from .pty_app import APP_CODE, PtyApp
 from .runner import Benchmark, Comparison, Goal, Measurement, side_by_side
 
 OURS_DARTS = 200_000_000
 PEER_DARTS = 300_000
-APP = "from microgpt_tui.tui.cli.main import main; main([])"
 SETTLE_SECONDS = 1.0
 ANIMATE_SECONDS = 3.0
 IDLE_SECONDS = 2.0
@@ -67,7 +66,7 @@ def ssh_session() -> tuple[float, float, float]:
     """(bytes/s while animating, frames/s while animating, bytes/s while paused)."""
     with tempfile.TemporaryDirectory() as tmp:
         frame_file = Path(tmp) / "frames"
-        app = PtyApp(APP, env={FRAME_COUNTER_ENV: str(frame_file)})
+        app = PtyApp(APP_CODE, env={FRAME_COUNTER_ENV: str(frame_file)})
         try:
             app.settle()  # start-up and home's first frames
             app.press("3")

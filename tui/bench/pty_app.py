@@ -16,6 +16,9 @@ import sys
 import termios
 import time
 
+# What a user's `microgpt-tui` (no command) runs: the app, opening on the home screen.
+APP_CODE = "from microgpt_tui.tui.cli.main import main; main([])"
+
 
 class PtyApp:
     """`python -c code` in a pty of `columns`×`lines`, with the bytes it writes counted."""
@@ -82,6 +85,10 @@ class PtyApp:
         except (RuntimeError, OSError, subprocess.TimeoutExpired):
             pass
         finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            os.close(self.master)
+            self.release()
+
+    def release(self) -> None:
+        """Kill the process if it still runs and close the pty; call once, when done."""
+        if self.process.poll() is None:
+            self.process.kill()
+        os.close(self.master)

@@ -72,6 +72,21 @@ class Comparison:
             "note": self.note,
         }
 
+    def line(self, bench: str) -> str:
+        """The table row and its details line, as `microgpt-tui bench` prints them."""
+        met = self.met
+        verdict = "" if met is None else ("met" if met else "NOT met")
+        goal = "" if self.goal is None else f"{self.goal.text}: {verdict}"
+        return (
+            f"{bench + ': ' + self.label:<40.40} "
+            f"{format_value(self.ours_median, self.unit):>11} "
+            f"{format_value(self.peer_median, self.unit):>11} "
+            f"{self.speedup:>8.2f}×  {goal}\n"
+            f"{'':<4}ours = {self.ours}; peer = {self.peer}; "
+            f"{len(self.ours_samples)} rounds"
+            + (f"; {self.note}" if self.note else "")
+        )
+
 
 def side_by_side(
     comparison: Comparison,
@@ -131,27 +146,56 @@ class Measurement:
             "note": self.note,
         }
 
+    def line(self, bench: str) -> str:
+        """The table row (the budget in the peer column) and its details line."""
+        verdict = "met" if self.met else "NOT met"
+        return (
+            f"{bench + ': ' + self.label:<40.40} "
+            f"{format_value(self.median, self.unit):>11} {'(budget)':>11} {'':>9}  "
+            f"{self.goal_text}: {verdict}\n"
+            f"{'':<4}{self.what}; {len(self.samples)} rounds"
+            + (f"; {self.note}" if self.note else "")
+        )
+
 
 @dataclass(frozen=True)
 class Benchmark:
     name: str
-    description: str
+    description: str  # `bench --list` prints REGISTRY's copy, which needs no import
     default_rounds: int
     run: Callable[[int], list[Comparison | Measurement]]  # rounds -> results
 
 
-# name -> module holding BENCHMARK. Later features add their rows here.
-REGISTRY: dict[str, str] = {
-    "startup": "microgpt_tui.tui.bench.startup",
-    "autograd": "microgpt_tui.tui.bench.autograd",
-    "pi": "microgpt_tui.tui.bench.pi",
-    "kernels": "microgpt_tui.tui.bench.kernels",
-    "microgpt": "microgpt_tui.tui.bench.microgpt",
+# name -> (module holding BENCHMARK, one-line description). The description lives here, not
+# only in the module, so `bench --list` imports no benchmark (and so no textual or numpy).
+# Later features add their rows here.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "startup": (
+        "microgpt_tui.tui.bench.startup",
+        "process start to the home screen's first frame vs a hello-world Textual app",
+    ),
+    "autograd": (
+        "microgpt_tui.tui.bench.autograd",
+        "scalar autograd vs the reference program's Value; DAG repaint per step",
+    ),
+    "pi": (
+        "microgpt_tui.tui.bench.pi",
+        "Monte Carlo pi: darts/s vs the plain Python loop; the screen's SSH budget",
+    ),
+    "kernels": (
+        "microgpt_tui.tui.bench.kernels",
+        "CUDA kernels: simulator replay budget; on a GPU, vs cuBLAS and PyTorch SDPA",
+    ),
+    "microgpt": (
+        "microgpt_tui.tui.bench.microgpt",
+        "MicroGPT training steps: NumPy and scalar backends vs the reference program and "
+        "PyTorch eager",
+    ),
 }
 
 
 def load(name: str) -> Benchmark:
-    return importlib.import_module(REGISTRY[name]).BENCHMARK
+    return importlib.import_module(REGISTRY[name][0]).BENCHMARK
 
 
 def format_value(value: float, unit: str) -> str:

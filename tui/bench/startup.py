@@ -6,15 +6,12 @@ time of their first frame (Textual's Ready event) to a file, then exit.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 from ..app import STARTUP_PROBE_ENV
-from .pty_app import PtyApp
+from .pty_app import APP_CODE, PtyApp
 from .runner import Benchmark, Comparison, Goal, side_by_side
-
-OURS = "from microgpt_tui.tui.cli.main import main; main([])"
 
 HELLO_WORLD = f"""
 import os, time
@@ -41,9 +38,7 @@ def time_to_first_frame(code: str, timeout: float = 60.0) -> float:
         try:
             status = app.wait_for_exit(timeout)
         finally:
-            if app.process.poll() is None:
-                app.process.kill()
-            os.close(app.master)
+            app.release()
         if not probe.exists():
             raise RuntimeError(f"the app exited (status {status}) before its first frame")
         return float(probe.read_text()) - app.started
@@ -60,7 +55,7 @@ def run(rounds: int) -> list[Comparison]:
     return [
         side_by_side(
             comparison,
-            lambda: time_to_first_frame(OURS),
+            lambda: time_to_first_frame(APP_CODE),
             lambda: time_to_first_frame(HELLO_WORLD),
             rounds,
         )

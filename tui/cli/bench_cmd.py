@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bench.runner import REGISTRY, Comparison, Measurement, format_value, load
+from ..bench.runner import REGISTRY, load
 from .output import CLIError, Output
 
 HELP = (
@@ -19,10 +19,8 @@ def add_arguments(parser) -> None:
 
 def run(args, out: Output) -> int:
     if args.list:
-        for name in REGISTRY:
-            bench = load(name)
-            out.emit({"bench": name, "description": bench.description},
-                     f"{name:<10} {bench.description}")
+        for name, (_, description) in REGISTRY.items():
+            out.emit({"bench": name, "description": description}, f"{name:<10} {description}")
         return 0
     unknown = [n for n in args.names if n not in REGISTRY]
     if unknown:
@@ -32,38 +30,8 @@ def run(args, out: Output) -> int:
     header = f"{'benchmark':<40} {'ours':>11} {'peer':>11} {'speed-up':>9}  goal"
     out.text(header)
     out.text("-" * len(header) + "-" * 24)
-    all_met = True
     for name in args.names or list(REGISTRY):
         bench = load(name)
         for result in bench.run(args.rounds or bench.default_rounds):
-            if isinstance(result, Measurement):
-                all_met = all_met and result.met
-                out.emit(result.record(name), _measurement_line(name, result))
-                continue
-            comparison: Comparison = result
-            met = comparison.met
-            all_met = all_met and met is not False
-            verdict = "" if met is None else ("met" if met else "NOT met")
-            goal = "" if comparison.goal is None else f"{comparison.goal.text}: {verdict}"
-            out.emit(
-                comparison.record(name),
-                f"{name + ': ' + comparison.label:<40.40} "
-                f"{format_value(comparison.ours_median, comparison.unit):>11} "
-                f"{format_value(comparison.peer_median, comparison.unit):>11} "
-                f"{comparison.speedup:>8.2f}×  {goal}\n"
-                f"{'':<4}ours = {comparison.ours}; peer = {comparison.peer}; "
-                f"{len(comparison.ours_samples)} rounds"
-                + (f"; {comparison.note}" if comparison.note else ""),
-            )
+            out.emit(result.record(name), result.line(name))
     return 0
-
-
-def _measurement_line(name: str, result: Measurement) -> str:
-    verdict = "met" if result.met else "NOT met"
-    return (
-        f"{name + ': ' + result.label:<40.40} "
-        f"{format_value(result.median, result.unit):>11} {'(budget)':>11} {'':>9}  "
-        f"{result.goal_text}: {verdict}\n"
-        f"{'':<4}{result.what}; {len(result.samples)} rounds"
-        + (f"; {result.note}" if result.note else "")
-    )

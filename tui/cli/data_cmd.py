@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ...engine.data import DatasetError, load_names
 from .output import CLIError, Output
 
@@ -12,7 +14,10 @@ HELP = (
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--data", metavar="PATH", help="a names file: one name per line")
+    # SUPPRESS: unset unless given, so the global `microgpt-tui --data PATH data` shows through.
+    parser.add_argument(
+        "--data", metavar="PATH", default=argparse.SUPPRESS, help="a names file: one name per line"
+    )
     parser.add_argument(
         "--offline", action="store_true", help="never download; use the cache or bundled corpus"
     )

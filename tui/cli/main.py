@@ -65,9 +65,9 @@ def build_parser(command: str | None = None) -> Parser:
     parser.add_argument(
         "--seed", type=seed_type, default=0, help="random seed for the app (default 0)"
     )
-    parser.add_argument(
-        "--data", dest="app_data", metavar="PATH", help="names file (default: cache or download)"
-    )
+    # Commands with their own --data leave it unset unless given (default=SUPPRESS), so
+    # `microgpt-tui --data F train` trains on F and `--data F train --data G` on G.
+    parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module_name, help_text) in COMMANDS.items():
@@ -103,14 +103,14 @@ def _chosen_command(argv: list[str]) -> str | None:
 def run_app(args: argparse.Namespace) -> int:
     from ..app import MicroGPTApp
 
-    if args.app_data is not None:
+    if args.data is not None:
         from ...engine.data import DatasetError, read_names_file
 
         try:
-            read_names_file(args.app_data)
+            read_names_file(args.data)
         except DatasetError as error:
             raise CLIError(str(error)) from None
-    app = MicroGPTApp(seed=args.seed, data_path=args.app_data)
+    app = MicroGPTApp(seed=args.seed, data_path=args.data)
     if args.theme is not None:
         if args.theme not in app.available_themes:
             names = ", ".join(sorted(app.available_themes))
@@ -128,8 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return run_app(args)
-        if getattr(args, "data", "absent") is None:
-            args.data = args.app_data  # `microgpt-tui --data F train` means train on F
         module = importlib.import_module(COMMANDS[args.command][0])
         return module.run(args, Output(json_mode=args.json))
     except CLIError as error:

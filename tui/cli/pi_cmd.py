@@ -16,7 +16,7 @@ from ...engine.montecarlo import (
     default_workers,
     estimate_pi,
 )
-from .output import CLIError, Output
+from .output import CLIError, Output, progress_bar
 
 HELP = (
     "Throw darts at the unit square and count those inside the quarter circle: pi ≈ "
@@ -116,10 +116,9 @@ def _text(progress: Progress, mode: Mode, seed: int, workers: int) -> str:
 
 
 def _show_progress(progress: Progress) -> None:
-    width = 30
-    done = width * progress.tally.darts // progress.total
+    darts = progress.tally.darts
     sys.stderr.write(
-        f"\r[{'#' * done}{'.' * (width - done)}] {progress.tally.darts:,}/{progress.total:,} "
+        f"\r{progress_bar(darts, progress.total)} {darts:,}/{progress.total:,} "
         f"darts  π ≈ {progress.tally.estimate:.7f}"
     )
     sys.stderr.flush()
@@ -128,12 +127,10 @@ def _show_progress(progress: Progress) -> None:
 def run(args, out: Output) -> int:
     darts = parse_count(args.darts)
     seed = parse_seed(args.dart_seed) if args.dart_seed is not None else args.seed
-    if not 0 <= seed <= MAX_SEED:
-        raise CLIError("--seed must be between 0 and 2^64−1")
     mode = Mode(args.mode)
     workers = None if args.workers is None else parse_count(args.workers, "--workers", 256)
     workers_used = 1 if mode is Mode.PYTHON else (workers or default_workers())
-    show = not out.json_mode and sys.stderr.isatty()
+    show = out.shows_progress
     cancel = threading.Event()
     last = Progress(Tally(0, 0), darts, 0.0)
     try:

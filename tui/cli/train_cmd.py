@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "use with --save to resume later")
     parser.add_argument("--batch-size", type=int, metavar="B", help="names per step (default 8)")
     parser.add_argument("--seed", type=seed_type, metavar="S", help="random seed (default 42)")
-    parser.add_argument("--data", metavar="PATH", help="a names file: one name per line")
+    # SUPPRESS: unset unless given, so the global `microgpt-tui --data PATH train` shows through.
+    parser.add_argument("--data", metavar="PATH", default=argparse.SUPPRESS,
+                        help="a names file: one name per line")
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
     parser.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
     parser.add_argument("--n-embed", type=int, metavar="C", help="embedding width (default 16)")
