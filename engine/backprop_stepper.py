@@ -124,3 +124,16 @@ class GraphStepper:
         if step is None:
             return None
         return self.position[step.child], self.position[step.node]
+
+
+def copy_graph(stepper: GraphStepper) -> dict[Value, Value]:
+    """A fresh, identically wired Value for each node of stepper's graph: {original: copy}.
+
+    Grads start at 0 and the original is untouched, so a worker can run passes on the copy
+    while the screen shows the original. A stepper over the copy numbers nodes the same way.
+    """
+    copies: dict[Value, Value] = {}
+    for node in stepper.order:  # children come before the nodes made from them
+        copies[node] = Value(node.data, tuple(copies[child] for child in node.children),
+                             node.local_grads, node.op, node.name)
+    return copies

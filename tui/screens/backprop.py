@@ -17,18 +17,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from ...engine.autograd import NumericError, Value
 from ...engine.backprop_presets import PRESETS, BuiltGraph, Preset, find_preset
-from ...engine.backprop_stepper import ForwardStep, GraphStepper
+from ...engine.backprop_stepper import ForwardStep, GraphStepper, copy_graph
 from ...engine.expression import ProgramError, parse_program
 from ...engine.graph_layout import STYLES, GraphLayout, group_graph, layout_graph
 from ...engine.step_explain import explain_backward, explain_forward, fmt, formula
-from ..widgets.dag_view import DagView, Highlight
+from ..widgets.dag_view import DagModel, DagView, Highlight
 from ..widgets.graph_models import GroupModel, StepperModel, reference
 from ..widgets.program_editor import ProgramEditor
-from .base import QuestionScreen
+from .base import QuestionScreen, post_result
 
 PLAY_INTERVAL = 1 / 12  # seconds between steps while playing (≈ 12 updates/s, SSH-friendly)
 PAN_STEP = (8, 3)
@@ -96,6 +95,7 @@ class BackpropScreen(QuestionScreen):
         self.pending_source: str | None = None  # the program that failed, for the editor
         self.failed_title = ""
         self.group_data: tuple[list[str], list[list[int]], list[tuple[int, ...]]] | None = None
+        self.group_of: dict[int, int] = {}  # node -> its module's box, while grouped
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="bp-main"):
@@ -125,18 +125,14 @@ class BackpropScreen(QuestionScreen):
     def _build_worker(
         self, title: str, build: Callable[[], BuiltGraph], source: str | None, zoom: int
     ) -> None:
-        worker = get_current_worker()
         try:
             built = build()
             stepper = GraphStepper(built.root)
             layout = layout_graph(stepper.children, STYLES[zoom])
         except (ProgramError, NumericError) as error:
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._failed, title, source, error)
+            post_result(self.app, self._failed, title, source, error)
             return
-        if not worker.is_cancelled:
-            loaded = Loaded(title, built, stepper, layout, source)
-            self.app.call_from_thread(self._installed, loaded)
+        post_result(self.app, self._installed, Loaded(title, built, stepper, layout, source))
 
     def _installed(self, loaded: Loaded) -> None:
         self.loaded = loaded
@@ -144,6 +140,7 @@ class BackpropScreen(QuestionScreen):
         self.failed_title = ""
         self.grouped = False
         self.group_data = None
+        self.group_of = {}
         self.selected = None
         self.last_action = ""
         self.message = None
@@ -182,8 +179,7 @@ class BackpropScreen(QuestionScreen):
             layout = layout_graph(groups[2], STYLES[zoom])
         else:
             layout = layout_graph(stepper.children, STYLES[zoom])
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._laid_out, loaded, layout, groups)
+        post_result(self.app, self._laid_out, loaded, layout, groups)
 
     def _laid_out(self, loaded: Loaded, layout: GraphLayout, groups) -> None:
         if loaded is not self.loaded:
@@ -192,11 +188,17 @@ class BackpropScreen(QuestionScreen):
         self.group_data = groups
         if groups is None:
             loaded.layout = layout
-            model = StepperModel(loaded.stepper)
+            self.group_of = {}
         else:
-            model = GroupModel(loaded.stepper, groups[0], groups[1])
-        self.query_one(DagView).show(layout, model)
+            self.group_of = {i: g for g, nodes in enumerate(groups[1]) for i in nodes}
+        self.query_one(DagView).show(layout, self._model(loaded.stepper))
         self._refresh_all()
+
+    def _model(self, stepper: GraphStepper) -> DagModel:
+        """What the boxes read: one per module when grouped, else one per node."""
+        if self.grouped and self.group_data is not None:
+            return GroupModel(stepper, self.group_data[0], self.group_data[1])
+        return StepperModel(stepper)
 
     # Stepping.
 
@@ -265,9 +267,7 @@ class BackpropScreen(QuestionScreen):
     @work(thread=True, exclusive=True, group="end")
     def _end_worker(self, loaded: Loaded) -> None:
         # The worker runs a copy, so the graph on show is never mutated off the UI thread.
-        finished = finished_copy(loaded)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._ended, loaded, finished)
+        post_result(self.app, self._ended, loaded, finished_copy(loaded))
 
     def _ended(self, loaded: Loaded, finished: Loaded) -> None:
         if loaded is not self.loaded or loaded is not self.ending:
@@ -276,12 +276,8 @@ class BackpropScreen(QuestionScreen):
         self.loaded = finished
         self.busy = ""
         self.last_action = "backward"
-        if self.grouped and self.group_data is not None:
-            model = GroupModel(finished.stepper, self.group_data[0], self.group_data[1])
-        else:
-            model = StepperModel(finished.stepper)
         view = self.query_one(DagView)
-        view.show(view.layout_data, model)
+        view.show(view.layout_data, self._model(finished.stepper))
         self._refresh_all()
 
     # Views.
@@ -357,18 +353,12 @@ class BackpropScreen(QuestionScreen):
         stepper = self.loaded.stepper
         current = stepper.current if self.last_action in ("forward", "backward") else None
         if self.grouped and self.group_data is not None:
-            names, members, _ = self.group_data
-            group_of = {i: g for g, nodes in enumerate(members) for i in nodes}
-            group = group_of.get(current) if current is not None else None
-            view.set_highlight(Highlight(current=group))
-            if group is not None:
-                view.center_on(group)
+            group = self.group_of.get(current) if current is not None else None
+            view.set_highlight(Highlight(current=group), follow=group)
             return
         edge = stepper.current_edge if self.last_action == "backward" else None
         related = frozenset(stepper.children[current]) if current is not None else frozenset()
-        view.set_highlight(Highlight(current, related, edge, self.selected))
-        if current is not None:
-            view.center_on(current)
+        view.set_highlight(Highlight(current, related, edge, self.selected), follow=current)
 
     def _refresh_status(self) -> None:
         status = self.query_one("#bp-status", Static)
@@ -456,10 +446,7 @@ def finished_copy(loaded: Loaded) -> Loaded:
 
     Node positions, and so the layout and module groups, are the same as the original's.
     """
-    copies: dict[Value, Value] = {}
-    for node in loaded.stepper.order:  # children come before the nodes made from them
-        copies[node] = Value(node.data, tuple(copies[child] for child in node.children),
-                             node.local_grads, node.op, node.name)
+    copies = copy_graph(loaded.stepper)
     stepper = GraphStepper(copies[loaded.built.root])
     stepper.run_to_end()
     built = loaded.built

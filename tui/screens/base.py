@@ -1,8 +1,10 @@
-"""What every screen shares: the too-small notice, `?` help, Esc back, and the answer panel."""
+"""What every screen shares: the too-small notice, `?` help, Esc back, the answer panel, and
+handing thread workers' results to the UI thread."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,7 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import get_current_worker
 
 from ..registry import find_screen
 from ..widgets.answer import AnswerPanel
@@ -49,6 +52,18 @@ def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:
         sections[section].append((key, binding.description))
     sections["Everywhere"].append(("ctrl+p", "Command palette"))
     return [(title, keys) for title, keys in sections.items() if keys]
+
+
+def post_result(app, callback: Callable[..., Any], *args: Any) -> bool:
+    """From a thread worker, run callback(*args) on the UI thread unless the worker is cancelled.
+
+    A cancelled worker's result is stale (a newer run replaced it), so it is dropped. Returns
+    whether it was posted, so a loop can stop once its worker is cancelled.
+    """
+    if get_current_worker().is_cancelled:
+        return False
+    app.call_from_thread(callback, *args)
+    return True
 
 
 class BaseScreen(Screen):

@@ -38,7 +38,7 @@ from ...engine.montecarlo import (
 from ..widgets.convergence_chart import ConvergenceChart
 from ..widgets.dart_canvas import DartCanvas
 from ..widgets.text_panel import TextPanel
-from .base import QuestionScreen
+from .base import QuestionScreen, post_result
 
 # Set by `microgpt-tui bench pi`: the screen writes how many frames it has shown to this file.
 FRAME_COUNTER_ENV = "MICROGPT_TUI_PI_FRAMES"
@@ -330,9 +330,8 @@ class PiScreen(QuestionScreen):
         while not worker.is_cancelled and (frames is None or shown < frames):
             began = time.monotonic()
             frame = self._throw_frame(generation, self.tally.darts, SPEEDS[self.speed_index])
-            if worker.is_cancelled:
+            if not post_result(self.app, self._apply_frame, frame):
                 return
-            self.app.call_from_thread(self._apply_frame, frame)
             shown += 1
             if frames is None or shown < frames:
                 time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - began)))
@@ -362,8 +361,7 @@ class PiScreen(QuestionScreen):
         if last is not None:
             count = min(DRAW_LIMIT, last.tally.darts)
             drawn = throw_darts(count, start=start + last.tally.darts - count, **options)
-        if not stop.worker.is_cancelled:
-            self.app.call_from_thread(self._finish_burst, generation, last, drawn)
+        post_result(self.app, self._finish_burst, generation, last, drawn)
 
     # -- applying results (UI thread) --------------------------------------------------------
 

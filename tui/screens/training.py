@@ -40,17 +40,19 @@ from ..widgets.loss_chart import LossChart
 from ..widgets.param_table import ParamTable
 from .base import QuestionScreen
 
+DEFAULTS = Config()
+
 # Form field id -> (label, Config field or None, input type, default text).
 FIELDS: dict[str, tuple[str, str | None, str, str]] = {
-    "steps": ("steps", "num_steps", "integer", "1000"),
-    "batch": ("batch", "batch_size", "integer", "8"),
-    "embed": ("n_embed", "n_embed", "integer", "16"),
-    "heads": ("n_head", "n_head", "integer", "4"),
-    "layers": ("n_layer", "n_layer", "integer", "1"),
-    "block": ("block", "block_size", "integer", "16"),
-    "lr": ("lr", "learning_rate", "number", "0.01"),
-    "seed": ("seed", "seed", "integer", "42"),
-    "temp": ("temp", "temperature", "number", "0.5"),
+    "steps": ("steps", "num_steps", "integer", "1000"),  # Config's 20 is too short to watch
+    "batch": ("batch", "batch_size", "integer", str(DEFAULTS.batch_size)),
+    "embed": ("n_embed", "n_embed", "integer", str(DEFAULTS.n_embed)),
+    "heads": ("n_head", "n_head", "integer", str(DEFAULTS.n_head)),
+    "layers": ("n_layer", "n_layer", "integer", str(DEFAULTS.n_layer)),
+    "block": ("block", "block_size", "integer", str(DEFAULTS.block_size)),
+    "lr": ("lr", "learning_rate", "number", str(DEFAULTS.learning_rate)),
+    "seed": ("seed", "seed", "integer", str(DEFAULTS.seed)),
+    "temp": ("temp", "temperature", "number", str(DEFAULTS.temperature)),
     "every": ("sample K", None, "integer", "25"),
     "path": ("ckpt", None, "text", "microgpt.npz"),
 }
@@ -253,7 +255,7 @@ class TrainingScreen(QuestionScreen):
         try:
             current = float(field.value)
         except ValueError:
-            current = 0.5
+            current = DEFAULTS.temperature
         value = min(5.0, max(0.1, round(current + direction * TEMPERATURE_STEP, 2)))
         field.value = f"{value:g}"
         if self.session is not None and self.state != STARTING:

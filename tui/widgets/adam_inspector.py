@@ -7,14 +7,6 @@ from textual.widget import Widget
 
 
 class AdamInspector(Widget):
-    DEFAULT_CSS = """
-    AdamInspector {
-        height: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.target_weight: tuple[str, int, int] | None = None

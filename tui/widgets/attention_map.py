@@ -29,14 +29,6 @@ def _short(label: str) -> str:
 class AttentionMap(Widget):
     """Shows maps[layer][head] of an (n_layer, n_head, T, T) array with token labels."""
 
-    DEFAULT_CSS = """
-    AttentionMap {
-        height: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.name_shown = ""

@@ -174,41 +174,62 @@ class DagView(Widget):
         self.origin = (0, 0)
         self.redraw(full=True)
 
-    def set_highlight(self, highlight: Highlight) -> None:
+    def set_highlight(self, highlight: Highlight, follow: int | None = None) -> None:
+        """Emphasise `highlight`; with follow, first pan so that node is in view (see center_on).
+
+        Panning before drawing builds one frame per step instead of two.
+        """
         if self.layout_data is not None and highlight.edge is not None:
             child, parent = highlight.edge
             highlight.route = {(x, y) for x, y, _ in self.layout_data.route(child, parent)}
         self.highlight = highlight
-        self.redraw()
+        origin = self._origin_showing(follow) if follow is not None else None
+        if origin is None or origin == self.origin:
+            self.redraw()
+        else:
+            self.origin = origin
+            self.redraw(full=True)
 
     def pan(self, dx: int, dy: int) -> None:
         self.scroll_to_cell(self.origin[0] + dx, self.origin[1] + dy)
 
     def scroll_to_cell(self, x: int, y: int) -> None:
-        layout = self.layout_data
-        if layout is None:
-            return
-        width, height = self.size
-        x = max(0, min(x, max(layout.width - width, 0)))
-        y = max(0, min(y, max(layout.height - height, 0)))
-        if (x, y) != self.origin:
-            self.origin = (x, y)
-            self.redraw(full=True)
+        if self.layout_data is not None:
+            self._move_to(self._clamped(x, y))
 
     def center_on(self, node: int) -> None:
         """Pan so that node's box is in view (centred), when it is not already."""
+        origin = self._origin_showing(node)
+        if origin is not None:
+            self._move_to(origin)
+
+    def _move_to(self, origin: tuple[int, int]) -> None:
+        if origin != self.origin:
+            self.origin = origin
+            self.redraw(full=True)
+
+    def _clamped(self, x: int, y: int) -> tuple[int, int]:
+        """The origin nearest (x, y) that keeps the viewport on the drawing (layout required)."""
+        layout = self.layout_data
+        assert layout is not None
+        width, height = self.size
+        return (max(0, min(x, max(layout.width - width, 0))),
+                max(0, min(y, max(layout.height - height, 0))))
+
+    def _origin_showing(self, node: int) -> tuple[int, int] | None:
+        """The origin centring node's box, or None when it is already in view (or no box)."""
         layout = self.layout_data
         if layout is None or not 0 <= node < len(layout.column_of):
-            return
+            return None
         bx, by = layout.box(node)
         width, height = self.size
         x, y = self.origin
         style = layout.style
         inside = x <= bx and bx + style.box_width <= x + width and y <= by
         if inside and by + style.box_height <= y + height:
-            return
-        self.scroll_to_cell(bx - (width - style.box_width) // 2,
-                            by - (height - style.box_height) // 2)
+            return None
+        return self._clamped(bx - (width - style.box_width) // 2,
+                             by - (height - style.box_height) // 2)
 
     def build_frame(self) -> list[Strip]:
         width, height = self.size

@@ -11,14 +11,6 @@ from textual.widget import Widget
 
 
 class ParamTable(Widget):
-    DEFAULT_CSS = """
-    ParamTable {
-        height: 1fr;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    """
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.param_rows: list = []  # ParamRow-like: name, shape, weight_norm, grad_norm

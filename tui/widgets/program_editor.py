@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
-from textual.worker import get_current_worker
+
+from ..screens.base import post_result
 
 HINT = "Ctrl+R run · Esc cancel · numbers, names, + - * / **, exp log relu tanh"
 
@@ -79,11 +80,9 @@ class ProgramEditor(ModalScreen[object | None]):
         try:
             result = self.build(source)
         except (ValueError, ArithmeticError) as error:
-            if not get_current_worker().is_cancelled:
-                self.app.call_from_thread(self._show_error, error)
+            post_result(self.app, self._show_error, error)
             return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._finish, result)
+        post_result(self.app, self._finish, result)
 
     def _finish(self, result: object) -> None:
         if self.is_attached:

@@ -6,7 +6,7 @@ block's number when it fits); the selected block is yellow and a reversed column
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -30,7 +30,6 @@ class Lanes:
     duration_ns: int
     now_ns: int = 0
     caption: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 def _cells(row: LaneRow, columns: int, duration: int) -> list[int | None]:

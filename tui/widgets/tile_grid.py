@@ -110,8 +110,7 @@ class TileGrids(Widget):
 
     def show(self, grids: list[Grid]) -> None:
         self.grids = grids
-        self.refresh(layout=True)
-
+        self.refresh()  # the size is fixed by CSS, so only the content changes
 
     def render(self) -> Text:
         width, height = self.size
