@@ -143,7 +143,6 @@ def run(rounds: int) -> list[Comparison | Measurement]:
 
 BENCHMARK = Benchmark(
     name="autograd",
-    description="scalar autograd vs the reference program's Value; DAG repaint per step",
     default_rounds=5,
     run=run,
 )

@@ -94,7 +94,6 @@ def run(rounds: int) -> list[Comparison | Measurement]:
 
 BENCHMARK = Benchmark(
     name="kernels",
-    description="CUDA kernels: simulator replay budget; on a GPU, vs cuBLAS and PyTorch SDPA",
     default_rounds=5,
     run=run,
 )

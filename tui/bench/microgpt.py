@@ -276,8 +276,6 @@ def run(rounds: int) -> list[Comparison]:
 
 BENCHMARK = Benchmark(
     name="microgpt",
-    description="MicroGPT training steps: NumPy and scalar backends vs the reference program "
-    "and PyTorch eager",
     default_rounds=3,
     run=run,
 )

@@ -127,7 +127,6 @@ def run(rounds: int) -> list[Comparison | Measurement]:
 
 BENCHMARK = Benchmark(
     name="pi",
-    description="Monte Carlo pi: darts/s vs the plain Python loop; the screen's SSH budget",
     default_rounds=5,
     run=run,
 )

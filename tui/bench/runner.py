@@ -161,13 +161,12 @@ class Measurement:
 @dataclass(frozen=True)
 class Benchmark:
     name: str
-    description: str  # `bench --list` prints REGISTRY's copy, which needs no import
     default_rounds: int
     run: Callable[[int], list[Comparison | Measurement]]  # rounds -> results
 
 
-# name -> (module holding BENCHMARK, one-line description). The description lives here, not
-# only in the module, so `bench --list` imports no benchmark (and so no textual or numpy).
+# name -> (module holding BENCHMARK, one-line description). The description lives here, so
+# `bench --list` imports no benchmark (and so no textual or numpy).
 # Later features add their rows here.
 REGISTRY: dict[str, tuple[str, str]] = {
     "startup": (

@@ -64,7 +64,6 @@ def run(rounds: int) -> list[Comparison]:
 
 BENCHMARK = Benchmark(
     name="startup",
-    description="process start to the home screen's first frame vs a hello-world Textual app",
     default_rounds=7,
     run=run,
 )
