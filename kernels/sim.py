@@ -18,6 +18,7 @@ import numpy as np
 
 from .catalog import (
     KERNELS,
+    KernelTiles,
     Launch,
     Problem,
     ProblemError,
@@ -28,9 +29,8 @@ from .catalog import (
     output_shape,
     plan,
     step_flops,
-    step_tiles,
 )
-from .trace import KernelTrace, TileRecord, make_trace
+from .trace import KernelTrace, TileRecord, dram_bytes, make_trace
 
 SIM_MAX_N = {"matmul": 512, "attention": 1024}
 SIM_MAX_HEADS = 16
@@ -71,8 +71,10 @@ def occupancy(device: SimDevice, launch: Launch, registers_per_thread: int | Non
 
 @dataclass(frozen=True)
 class FlashRowState:
-    """A flash block's per-row softmax state right after one K/V tile (arrays of its rows)."""
+    """A flash block's per-row softmax state right after one K/V tile (arrays of its rows,
+    which start at query row `first_row`)."""
 
+    first_row: int
     m: np.ndarray  # running max of the scores seen so far
     l: np.ndarray  # noqa: E741 (the paper's name) running sum of exp(score − m)
     alpha: np.ndarray  # exp(m_old − m_new): the factor l and O were rescaled by at this tile
@@ -83,7 +85,7 @@ class FlashRowState:
 class SimResult:
     output: np.ndarray
     trace: KernelTrace
-    traffic: dict[str, int]  # operand → HBM↔SRAM bytes moved
+    traffic: dict[str, int]  # operand → bytes moved to or from HBM
     flash_states: dict[tuple[tuple[int, int, int], int], FlashRowState] = field(
         default_factory=dict
     )  # (block, step) → state, flash attention only
@@ -97,7 +99,7 @@ def make_inputs(problem: Problem, seed: int = 0) -> dict[str, np.ndarray]:
     """Seeded fp32 inputs: A, B (n×n) for matmul; Q, K, V (heads, n, d) for attention."""
     rng = np.random.default_rng(seed)
     if problem.family == "matmul":
-        shape = (problem.n, problem.n)
+        shape: tuple[int, ...] = (problem.n, problem.n)
         return {name: rng.uniform(-1, 1, shape).astype(np.float32) for name in ("A", "B")}
     shape = (problem.heads, problem.n, problem.d)
     return {name: rng.standard_normal(shape).astype(np.float32) for name in ("Q", "K", "V")}
@@ -225,7 +227,7 @@ def flash_block_steps(
         l = l * alpha + p.sum(axis=1, dtype=np.float32)  # noqa: E741
         o = o * alpha[:, None] + p.astype(np.float32) @ inputs["V"][head, keys]
         m = np.where(seen, m_new, m)
-        state = FlashRowState(m.copy(), l.copy(), alpha, np.linalg.norm(o, axis=1))
+        state = FlashRowState(rows.start, m.copy(), l.copy(), alpha, np.linalg.norm(o, axis=1))
         with np.errstate(invalid="ignore", divide="ignore"):
             yield step, state, o / l[:, None]
 
@@ -270,6 +272,7 @@ def simulate(
 
     records: list[TileRecord] = []
     traffic: dict[str, int] = {}
+    tile_map = KernelTiles(problem, defines)
     clock = _Scheduler(device)
     limits = [occupancy(device, launch, registers_per_thread) for launch in launches]
     current: tuple[int, tuple[int, int, int]] | None = None
@@ -279,11 +282,12 @@ def simulate(
         if current != (launch_index, block):
             clock.start_block()
             current = (launch_index, block)
-        refs = step_tiles(problem, defines, launch_index, block, step)
+        refs = tile_map.tiles(launch_index, block, step)
         moved = 0
         for ref in refs:
-            traffic[ref.operand] = traffic.get(ref.operand, 0) + ref.bytes
-            moved += ref.bytes
+            nbytes = dram_bytes(ref, tile_map.levels)
+            traffic[ref.operand] = traffic.get(ref.operand, 0) + nbytes
+            moved += nbytes
         flops = step_flops(problem, defines, launch_index, refs)
         duration = device.step_overhead_ns + int(
             moved / device.bytes_per_ns + flops / device.flops_per_ns

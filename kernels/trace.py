@@ -1,8 +1,15 @@
-"""The one trace schema: which block ran which tile step, on which SM, from when to when.
+"""The one trace schema: which block ran which tile step, on which SM, from when to when, and
+which tiles each step touched at which level of the memory hierarchy.
 
 A real launch (kernels built with -DMICROGPT_TRACE, see trace.cuh) and the CPU simulator both
 produce a `KernelTrace`; the screen replays it, the CLI writes it as Chrome-trace JSON for
 Perfetto (pid = SM, tid = block), and the tests check its invariants.
+
+The schema is not CUDA's alone. A "block" is any unit of work that runs its steps in order on
+one worker (an SM slot, a CPU core), and a `TileRef` names a rectangle of an operand together
+with the memory level it was used at, whether it was already there (a hit) and whether it was
+read or written. A CPU cache-blocked matmul (L1 / L2 / DRAM) replays through the same code as
+a shared-memory CUDA kernel (SRAM / HBM).
 """
 
 from __future__ import annotations
@@ -10,13 +17,117 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .catalog import Launch, Problem
+
+FLOAT_BYTES = 4
+
+
+class MemoryLevel(StrEnum):
+    """Where a tile sits while a step uses it, fastest first."""
+
+    REGISTER = "register"
+    SRAM = "sram"  # a GPU's shared memory; a CPU's L1 cache
+    L2 = "l2"
+    DRAM = "dram"  # a GPU's HBM; a CPU's main memory
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True)
+class TileRef:
+    """One step's use of a rectangle of an operand: rows [r0, r1) × cols [c0, c1) of `head`.
+
+    `level` is where the step uses the tile. A read with `hit=False` (a miss) brought the tile
+    there in this step from the next slower level of the tile map's `levels`; `hit=True` means
+    it was already there (a cache hit, a tile a block keeps in shared memory across its steps,
+    or any read at DRAM, which holds everything). A write at DRAM is a store back to main
+    memory (HBM); a write at a faster level stays there (an accumulator in registers).
+    """
+
+    operand: str  # "A", "B", "C" or "Q", "K", "V", "O", "S", "P"
+    rows: tuple[int, int]
+    cols: tuple[int, int]
+    level: MemoryLevel = MemoryLevel.SRAM
+    access: Access = Access.READ
+    hit: bool = False
+    head: int = 0
+
+    @property
+    def store(self) -> bool:
+        """Written back to DRAM (HBM): the step's result leaving the chip."""
+        return self.access is Access.WRITE and self.level is MemoryLevel.DRAM
+
+    @property
+    def elements(self) -> int:
+        return (self.rows[1] - self.rows[0]) * (self.cols[1] - self.cols[0])
+
+    @property
+    def bytes(self) -> int:
+        return self.elements * FLOAT_BYTES
+
+
+@dataclass(frozen=True)
+class OperandGrid:
+    """How one matrix is drawn as tiles: its size, the tile size, and the operands stored in it
+    (naive attention writes P over S)."""
+
+    title: str
+    operands: tuple[str, ...]
+    rows: int
+    cols: int
+    tile_rows: int
+    tile_cols: int
+    cell_width: int = 1  # characters per tile column (narrow matrices are drawn wider)
+
+
+@dataclass(frozen=True)
+class WorkGrid:
+    """The iteration space as a grid: one row per block (of launch `launch`), one column per
+    step; `skipped` cells are steps that never run (the causal mask's upper triangle)."""
+
+    title: str
+    rows: int
+    cols: int
+    skipped: frozenset[tuple[int, int]] = frozenset()
+    launch: int = 0
+
+
+class TileMap(Protocol):
+    """What a replay asks a problem: which tiles a step touched, and how to draw the operands.
+
+    The CUDA kernels have one (catalog.KernelTiles); a CPU cache-blocking model has its own.
+    """
+
+    levels: tuple[MemoryLevel, ...]  # the hierarchy the tiles use, fastest first, DRAM last
+    level_names: dict[MemoryLevel, str]  # what this machine calls them: "SRAM", "L1", "HBM"…
+
+    def tiles(self, launch: int, block: tuple[int, int, int], step: int) -> list[TileRef]: ...
+
+    def grids(self) -> list[OperandGrid]: ...
+
+    def work_grid(self) -> WorkGrid | None: ...
+
+
+def dram_bytes(ref: TileRef, levels: Sequence[MemoryLevel]) -> int:
+    """Bytes `ref` moved to or from DRAM, for a hierarchy `levels` (fastest first, DRAM last):
+    every access at DRAM itself, and a read miss at the level just above DRAM."""
+    if ref.level is MemoryLevel.DRAM:
+        return ref.bytes
+    above_dram = levels[-2] if len(levels) > 1 else None
+    if ref.access is Access.READ and not ref.hit and ref.level is above_dram:
+        return ref.bytes
+    return 0
+
 
 # The device-side TraceSlot of trace.cuh, byte for byte (40 bytes, no padding surprises).
 SLOT_DTYPE = np.dtype(

@@ -1,7 +1,8 @@
-"""Shared fixtures: the full names file when present, a hermetic cache, the app factory."""
+"""Shared fixtures: the full names file when present, a hermetic cache and settings folder."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,34 @@ REPO = Path(__file__).resolve().parent.parent
 FULL_NAMES = REPO.parent / "shared" / "data" / "names.txt"
 
 
+def pytest_sessionstart(session) -> None:
+    """The strict editable install links each file: one added since it ran cannot be imported.
+    Say so once, before the tests fail on a ModuleNotFoundError or a missing stylesheet."""
+    spec = importlib.util.find_spec("microgpt_tui.tui")
+    installed = Path(spec.submodule_search_locations[0]).parent if spec else None
+    if installed is None or installed == REPO:
+        return  # not installed, or installed through setuptools' import hook: nothing to miss
+    missing = [
+        path.relative_to(REPO).as_posix()
+        for top in ("engine", "kernels", "tui", "assets")
+        for pattern in ("*.py", "*.tcss")
+        for path in (REPO / top).rglob(pattern)
+        if not (installed / path.relative_to(REPO)).exists()
+    ]
+    if missing:
+        pytest.exit(
+            f"{', '.join(missing[:3])}{' …' if len(missing) > 3 else ''} not in the editable "
+            "install: run README's install command again",
+            returncode=4,
+        )
+
+
 @pytest.fixture(autouse=True)
 def _hermetic_cache(tmp_path_factory, monkeypatch):
-    """No test reads or writes the user's real cache, or reaches the network for names."""
+    """No test reads or writes the user's real cache or settings, or reaches the network for
+    names."""
     monkeypatch.setenv("MICROGPT_TUI_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", "http://127.0.0.1:9/unreachable")
 
 

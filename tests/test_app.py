@@ -6,9 +6,9 @@ import pytest
 from textual.widgets import Markdown, OptionList
 
 from microgpt_tui.tui.app import make_app
+from microgpt_tui.tui.modals.help import HelpScreen
 from microgpt_tui.tui.registry import QUESTIONS, all_screens
 from microgpt_tui.tui.screens.home import HomeScreen
-from microgpt_tui.tui.widgets.help_screen import HelpScreen
 
 
 async def test_home_lists_the_six_questions():
@@ -87,13 +87,18 @@ async def test_question_mark_lists_the_screens_keys():
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         listed = dict((description, key) for key, description in app.screen.keys)
-        assert "Select" in listed and "Quit" in listed and "Keys" in listed
+        assert "Select" in listed and "Quit" in listed and "Show keys" in listed
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("3", "question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        descriptions = {description for _, description in app.screen.keys}
+        assert {"Answer", "Back"} <= descriptions
+        assert "Next part" not in descriptions  # question 3 has one part: no [ / ]
+        await pilot.press("escape", "escape", "5", "question_mark")
+        await pilot.pause()
         descriptions = {description for _, description in app.screen.keys}
         assert {"Answer", "Back", "Previous part", "Next part"} <= descriptions
 
@@ -174,47 +179,3 @@ async def test_a_second_dismiss_of_a_closed_modal_is_ignored():
         help_screen.dismiss()
         await pilot.pause()
         assert app.screen.name == "pi"
-
-
-async def test_the_palette_closing_mid_search_does_not_crash():
-    """Regression: the palette's search worker (and its "No matches" timer) ran on while the
-    palette was being removed, and its lookup of its own list killed the app."""
-    from textual.command import CommandList
-    from textual.css.query import NoMatches
-
-    from microgpt_tui.tui.textual_fixes import is_lookup_after_teardown
-
-    app = make_app()
-    async with app.run_test(size=app.preferred_size) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        palette = app.screen
-        await palette.query_one(CommandList).remove()  # as mid-removal: its list is gone
-        with pytest.raises(NoMatches) as while_open:
-            palette._watch__list_visible()  # what the search worker calls when it finishes
-        assert not is_lookup_after_teardown(app, while_open.value)  # open: a real error
-        app.pop_screen()
-        await pilot.pause()
-        with pytest.raises(NoMatches) as after_close:
-            palette._watch__list_visible()
-        assert is_lookup_after_teardown(app, after_close.value)
-        app._handle_exception(after_close.value)
-        await pilot.pause()
-        assert app._exception is None and app.is_running
-
-
-def test_a_worker_reporting_back_while_the_app_quits_is_not_an_error():
-    """Regression: quitting during a pi burst failed the burst worker on its last update."""
-    from types import SimpleNamespace
-
-    from textual.css.query import NoMatches
-    from textual.worker import WorkerFailed
-
-    from microgpt_tui.tui.textual_fixes import is_lookup_after_teardown
-
-    gone = WorkerFailed(NoMatches("No nodes match '#pi-status'"))
-    assert is_lookup_after_teardown(SimpleNamespace(is_running=False, screen_stack=[]), gone)
-    running = SimpleNamespace(is_running=True, screen_stack=[])
-    assert not is_lookup_after_teardown(running, gone)  # while running it is a real bug
-    quitting = SimpleNamespace(is_running=False, screen_stack=[])
-    assert not is_lookup_after_teardown(quitting, WorkerFailed(ValueError("real")))

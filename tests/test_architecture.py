@@ -1,16 +1,19 @@
-"""The pure core never pulls in the UI, and the package installs under one namespace."""
+"""Imports point one way (core ← kit and widgets ← screens ← front ends), and the package
+installs under one namespace."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORE = ("engine", "kernels")
+TOP_LEVEL = ("engine", "kernels", "tui", "assets")
 
 
 def _core_modules() -> list[str]:
@@ -112,3 +115,90 @@ def test_wheel_has_one_namespace_and_ships_data(tmp_path):
     cu_sources = {p.relative_to(REPO).as_posix() for p in (REPO / "kernels").glob("*.cu")}
     for source in cu_sources:
         assert f"microgpt_tui/{source}" in names
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return "microgpt_tui." + ".".join(parts)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every project module `path` imports, anywhere in the file (lazy imports included),
+    as absolute names; `from . import x` counts as importing the module `x` too."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.startswith("microgpt_tui.")}
+
+
+def _tui_part(module: str) -> str | None:
+    """The part of tui/ a module belongs to: 'screens', 'kit', 'app', …; None outside tui/."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "tui" else None
+
+
+FRONT_ENDS = {"cli", "bench"}  # beside the app: they may use anything, nothing uses them
+FORBIDDEN = {
+    # Screens compose the kit, widgets, modals and the engine; the app shell sits above them.
+    "screens": {"app", "commands"} | FRONT_ENDS,
+    # The shared kit knows no screen: a screen can be added or removed without touching it.
+    "kit": {"screens", "app", "commands"} | FRONT_ENDS,
+    "widgets": {"screens", "app", "commands"} | FRONT_ENDS,
+    "modals": {"screens", "app", "commands"} | FRONT_ENDS,
+    # The registry (import paths only) and the settings file sit under everything in tui/.
+    "registry": {"screens", "kit", "widgets", "modals", "app", "commands"} | FRONT_ENDS,
+    "settings": {"screens", "kit", "widgets", "modals", "app", "commands"} | FRONT_ENDS,
+}
+
+
+def test_imports_inside_tui_point_one_way():
+    offenders = []
+    for path in sorted((REPO / "tui").rglob("*.py")):
+        part = _tui_part(_module_name(path))
+        forbidden = FORBIDDEN.get(part, set() if part in FRONT_ENDS else FRONT_ENDS)
+        for imported in sorted(_imported_modules(path)):
+            if _tui_part(imported) in forbidden:
+                offenders.append(f"{path.relative_to(REPO)} imports {imported}")
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_pyproject_lists_every_package():
+    """pyproject's package list is static (tools read it): a new package folder must join it."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {"microgpt_tui"} | {
+        _module_name(init) for top in TOP_LEVEL for init in (REPO / top).rglob("__init__.py")
+    }
+    assert listed == found, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    """`python -m microgpt_tui` is the `microgpt-tui` command (run outside the checkout, so it
+    is the installed package that answers)."""
+    version = subprocess.run(
+        [sys.executable, "-m", "microgpt_tui", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert version.returncode == 0 and version.stdout.startswith("microgpt-tui ")
+    bad = subprocess.run(
+        [sys.executable, "-m", "microgpt_tui", "no-such-command"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("microgpt-tui: error: ") and bad.stderr.count("\n") == 1

@@ -1,32 +1,39 @@
-"""The Backprop screen: stepping forward and backward shows the engine's numbers, presets load
-(and the naive softmax shows its overflow), the editor keeps bad input, and snapshots."""
+"""The Backprop screen: one timeline stepped forward and back shows the engine's numbers, every
+step undoes exactly, presets load (and the naive softmax shows its overflow), the run to the end
+of a big graph stays off the UI thread, the editor keeps bad input, the keys listed are the keys
+that work, and snapshots."""
 
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
 from textual.widgets import Static
 
-from microgpt_tui.engine.backprop_presets import find_preset
-from microgpt_tui.engine.graph_layout import LEFT, RIGHT, layout_graph
+from microgpt_tui.engine import backprop_stepper
+from microgpt_tui.engine.backprop_presets import PRESETS, find_preset
+from microgpt_tui.engine.backprop_stepper import GraphStepper
+from microgpt_tui.engine.graph_layout import LEFT, RIGHT, generations, layout_graph
 from microgpt_tui.tui.app import make_app
+from microgpt_tui.tui.kit.screen import key_sections
+from microgpt_tui.tui.modals.program_editor import ProgramEditor
 from microgpt_tui.tui.screens import backprop
 from microgpt_tui.tui.widgets.dag_view import DagView, Highlight, render_viewport
+from microgpt_tui.tui.widgets.explanation import ExplanationPanel
 from microgpt_tui.tui.widgets.graph_models import StepperModel
-from microgpt_tui.tui.widgets.program_editor import ProgramEditor
+
+EVALUATED = [p for p in PRESETS if p.key != "4"]  # preset 4 overflows by design
 
 
 async def settle(pilot) -> None:
-    """Wait until the screen's worker has installed the graph it was building."""
+    """Wait until the screen's job has finished and a graph (or its error) is on show."""
     screen = pilot.app.screen
     for _ in range(400):
         await pilot.pause()
-        if getattr(screen, "busy", "") == "" and getattr(screen, "loaded", None) is not None:
+        if not screen.busy and (screen.loaded is not None or screen.failure is not None):
             return
-        if getattr(screen, "message", None) is not None and not screen.busy:
-            return
-    raise AssertionError("the screen never finished building its graph")
+    raise AssertionError("the screen never finished its job")
 
 
 async def open_backprop(pilot) -> None:
@@ -35,14 +42,91 @@ async def open_backprop(pilot) -> None:
 
 
 def panel(app) -> str:
-    return str(app.screen.query_one("#bp-panel", Static).render())
+    return app.screen.query_one("#bp-side", ExplanationPanel).text
 
 
 def status(app) -> str:
     return str(app.screen.query_one("#bp-status", Static).render())
 
 
-async def test_forward_then_backward_steps_show_the_engine_values():
+# The engine's timeline: undo is exact, seeking equals stepping, going back never recomputes.
+
+
+def grads(stepper: GraphStepper) -> list[float]:
+    return [node.grad for node in stepper.order]
+
+
+@pytest.mark.parametrize("preset", EVALUATED, ids=lambda p: p.key)
+def test_stepping_forward_then_back_restores_every_value_exactly(preset):
+    stepper = GraphStepper(preset.build().root)
+    data = [node.data for node in stepper.order]
+    seen = []
+    for position in range(stepper.length + 1):
+        stepper.seek(position)
+        seen.append((grads(stepper), list(stepper.received), stepper.current))
+    for position in range(stepper.length, -1, -1):
+        stepper.seek(position)
+        assert (grads(stepper), stepper.received, stepper.current) == seen[position]
+    assert [node.data for node in stepper.order] == data
+    assert set(grads(stepper)) == {0.0}
+
+
+@pytest.mark.parametrize("preset", EVALUATED, ids=lambda p: p.key)
+def test_seeking_anywhere_equals_stepping_there(preset):
+    rng = random.Random(5)
+    stepped = GraphStepper(preset.build().root)
+    sought = GraphStepper(preset.build().root)
+    for _ in range(30):
+        target = rng.randrange(stepped.length + 1)
+        while stepped.position < target:
+            stepped.seek(stepped.position + 1)
+        while stepped.position > target:
+            stepped.seek(stepped.position - 1)
+        sought.seek(target)
+        assert grads(sought) == grads(stepped) and sought.received == stepped.received
+        assert sought.phase == stepped.phase and sought.current_edge == stepped.current_edge
+
+
+def test_the_end_equals_backward_and_going_back_never_reruns_the_engine(monkeypatch):
+    yielded = 0
+    engine_steps = backprop_stepper.backward_steps
+
+    def counted(root):
+        nonlocal yielded
+        for step in engine_steps(root):
+            yielded += 1
+            yield step
+
+    monkeypatch.setattr(backprop_stepper, "backward_steps", counted)
+    stepper = GraphStepper(find_preset("7").build().root)
+    reference = GraphStepper(find_preset("7").build().root)
+    reference.root.backward()
+    stepper.seek(stepper.length)
+    assert grads(stepper) == grads(reference)
+    for position in (stepper.length - 1, stepper.forward_total, 0, 3, stepper.length):
+        stepper.seek(position)
+    assert yielded == stepper.edge_total  # every edge computed once, then undone and redone
+    assert grads(stepper) == grads(reference)
+
+
+def test_inner_node_columns_are_networkx_topological_generations():
+    import networkx as nx
+
+    stepper = GraphStepper(find_preset("7").build().root)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(len(stepper.order)))
+    graph.add_edges_from((c, i) for i, kids in enumerate(stepper.children) for c in kids)
+    peer = {n: g for g, members in enumerate(nx.topological_generations(graph)) for n in members}
+    column = generations(stepper.children)
+    assert all(column[n] == peer[n] for n in stepper.computed)
+    with pytest.raises(ValueError, match="children-first"):
+        generations([(1,), ()])
+
+
+# The screen.
+
+
+async def test_forward_then_backward_steps_show_the_engine_values_and_b_undoes():
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_backprop(pilot)
@@ -53,19 +137,27 @@ async def test_forward_then_backward_steps_show_the_engine_values():
         assert "w1 = -3.0000, x1 = 2.0000" in panel(app)
         assert "data = -6.0000" in panel(app)
         await pilot.press("right", "right", "right", "right")
-        assert "forward 5/5" in status(app)
+        assert "forward 5/5" in status(app) and "step 5/14" in status(app)
         assert "o = tanh(n)" in panel(app) and "data = 0.7071" in panel(app)
-        await pilot.press("b")
+        assert "forward done" in panel(app)
+        await pilot.press("n")
         text = panel(app)
         assert "backward 1/9" in text
         assert "d tanh(n)/dn = 1 - tanh²(n) = 0.5000" in text
         assert "= 0.0000 + 0.5000 × 1.0000" in text and "= 0.5000" in text
-        await pilot.press("left", "left")
+        await pilot.press("right", "right")
         text = panel(app)
         assert "edge b → n" in text and "d(+#7 + b)/db = 1" in text
         stepper = app.screen.loaded.stepper
-        assert stepper.backward_done == 3
-        assert stepper.last_backward.child.grad == pytest.approx(0.5)
+        named = dict(app.screen.loaded.built.named)
+        assert stepper.backward_done == 3 and named["b"].grad == pytest.approx(0.5)
+        await pilot.press("b")  # undoes b's update: its grad is 0 again
+        assert stepper.backward_done == 2 and named["b"].grad == 0.0
+        await pilot.press("left", "left")  # back before backward(): the seed is gone too
+        assert "backward 0/9" in status(app) and stepper.root.grad == 0.0
+        assert "o = tanh(n)" in panel(app)
+        await pilot.press("left")
+        assert "forward 4/5" in status(app) and not stepper.is_evaluated(len(stepper.order) - 1)
 
 
 async def test_a_node_with_two_parents_explains_two_contributions():
@@ -75,22 +167,21 @@ async def test_a_node_with_two_parents_explains_two_contributions():
         await pilot.press("2")
         await settle(pilot)
         seen = ""
-        for _ in range(60):
-            await pilot.press("b")
+        for _ in range(80):
+            await pilot.press("n")
             if "contributions" in panel(app):
                 seen = panel(app)
                 break
         assert "is used" in seen and "contributions: this is 1 of" in seen
 
 
-async def test_end_gives_the_backward_grads_and_reset_clears_them():
+async def test_end_gives_the_backward_grads_and_start_clears_them():
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_backprop(pilot)
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("G")
-        await settle(pilot)
         loaded = app.screen.loaded
         named = dict(loaded.built.named)
         assert loaded.stepper.phase == "done"
@@ -100,15 +191,38 @@ async def test_end_gives_the_backward_grads_and_reset_clears_them():
         assert named["a"].grad == 0.0 and "forward 0/" in status(app)
 
 
-async def test_end_is_tied_to_its_graph_and_never_touches_the_one_on_show(monkeypatch):
+async def test_playback_plays_at_the_chosen_speed_and_stops_at_the_end():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backprop(pilot)
+        screen = app.screen
+        screen.playback.tick_seconds = 3600  # the test ticks by hand, never the clock
+        await pilot.press("plus", "plus")
+        assert "×5" in status(app)
+        await pilot.press("space")
+        assert "▶" in status(app)
+        screen.playback._tick()
+        assert screen.loaded.stepper.position == 5
+        await pilot.press("minus")
+        screen.playback._tick()
+        assert screen.loaded.stepper.position == 7 and "×2" in status(app)
+        for _ in range(10):
+            screen.playback._tick()
+        assert screen.loaded.stepper.phase == "done" and "⏸" in status(app)
+        await pilot.press("b")
+        assert screen.loaded.stepper.position == screen.loaded.stepper.length - 1
+
+
+async def test_the_run_to_the_end_of_a_big_graph_is_a_job_tied_to_its_graph(monkeypatch):
     release = threading.Event()
-    finished_copy = backprop.finished_copy
+    finished = backprop.finished
 
-    def held_finished_copy(loaded):
-        assert release.wait(30), "the test never released the end-of-graph worker"
-        return finished_copy(loaded)
+    def held_finished(loaded):
+        assert release.wait(30), "the test never released the end-of-graph job"
+        return finished(loaded)
 
-    monkeypatch.setattr(backprop, "finished_copy", held_finished_copy)
+    monkeypatch.setattr(backprop, "finished", held_finished)
+    monkeypatch.setattr(backprop, "SYNC_SEEK_EDGES", 0)  # every graph counts as big here
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         try:
@@ -117,10 +231,10 @@ async def test_end_is_tied_to_its_graph_and_never_touches_the_one_on_show(monkey
             await settle(pilot)
             token = app.screen.loaded
             await pilot.press("n", "G")
-            assert "running backward" in status(app)
-            await pilot.press("b", "r")  # refused while the worker runs
-            assert token.stepper.forward_done == 1 and token.stepper.backward_done == 0
-            await pilot.press("t")  # reads the shown graph, which the worker leaves alone
+            assert "running to the end" in status(app)
+            await pilot.press("b", "g")  # refused while the job runs
+            assert token.stepper.position == 1
+            await pilot.press("t")  # reads the shown graph, which the job leaves alone
             assert panel(app).startswith("topological order")
             await pilot.press("t", "1")
             await settle(pilot)
@@ -131,24 +245,25 @@ async def test_end_is_tied_to_its_graph_and_never_touches_the_one_on_show(monkey
         await pilot.pause()
         # The late result for preset 7 is dropped: preset 1 stays as built, at its start.
         screen = app.screen
-        assert "1 Neuron" in status(app) and screen.busy == "" and screen.last_action == ""
-        assert screen.loaded.stepper.phase == "forward"
-        assert token.stepper.phase == "forward" and token.stepper.backward_done == 0
+        assert "1 Neuron" in status(app) and not screen.busy
+        assert screen.loaded.stepper.position == 0
+        assert token.stepper.position == 1 and token.stepper.backward_done == 0
 
 
-async def test_end_result_is_dropped_when_a_build_started_meanwhile():
+async def test_the_end_computed_in_a_job_can_be_stepped_back(monkeypatch):
+    monkeypatch.setattr(backprop, "SYNC_SEEK_EDGES", 0)
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         await open_backprop(pilot)
-        screen = app.screen
-        token = screen.loaded
-        finished = backprop.finished_copy(token)
-        screen.action_end()
-        screen._load("1 Neuron again", find_preset("1").build, None)  # the end result arrives
-        screen._ended(token, finished)  # before the new build is installed: ignored
-        assert screen.loaded is token and screen.busy.startswith("building")
+        shown = app.screen.loaded
+        await pilot.press("G")
         await settle(pilot)
-        assert "1 Neuron again" in status(app) and screen.last_action == ""
+        stepper = app.screen.loaded.stepper
+        assert stepper is not shown.stepper and stepper.phase == "done"
+        assert shown.stepper.position == 0  # the copy ran, not the graph that was on show
+        assert "backward done" in panel(app)
+        await pilot.press("b")
+        assert stepper.backward_done == stepper.edge_total - 1
 
 
 async def test_naive_softmax_shows_the_overflow_error_then_stable_works():
@@ -159,7 +274,7 @@ async def test_naive_softmax_shows_the_overflow_error_then_stable_works():
         await settle(pilot)
         text = panel(app)
         assert "6:6: overflow: exp(1000) is too large for a float" in text
-        await pilot.press("n", "b", "space", "tab", "t", "m", "plus", "G")  # all safe, no graph
+        await pilot.press("n", "b", "space", "tab", "t", "m", "z", "plus", "G")  # no graph: safe
         await pilot.press("3")
         await settle(pilot)
         await pilot.press("G")
@@ -215,11 +330,12 @@ async def test_microgpt_token_groups_by_module_and_keys_stay_safe():
         await pilot.press("m")
         await settle(pilot)
         assert "by module" in status(app)
-        names = app.screen.group_data[0]
+        names = app.screen.loaded.grouping.names
         assert names[:2] == ["embeddings", "attn q/k/v"] and "lm_head" in names
         assert "MLP" in names and "attn head 0" in names
-        await pilot.press("b", "minus", "minus", "plus", "l", "j", "tab", "t", "space", "space")
+        await pilot.press("n", "b", "Z", "Z", "z", "l", "j", "tab", "t", "space", "space")
         await settle(pilot)
+        assert "by module" in status(app) and "compact" in status(app)
         await pilot.press("m")
         await settle(pilot)
         assert "by module" not in status(app)
@@ -233,34 +349,82 @@ async def test_tab_selects_nodes_and_t_shows_the_topological_order():
         assert "node 1 of 10" in panel(app) and "w1 (input)" in panel(app)
         await pilot.press("shift+tab")
         assert "node 10 of 10" in panel(app)
-        await pilot.press("n", "n", "t")
+        await pilot.press("n")  # a step moves on from the inspected node
+        assert "forward 1/5" in panel(app)
+        await pilot.press("n", "t")
         text = panel(app)
         assert text.startswith("topological order") and "▶" in text
 
 
-def test_viewport_render_draws_boxes_edges_and_the_highlighted_route():
-    from microgpt_tui.engine.backprop_stepper import GraphStepper
+def descriptions(screen) -> set[str]:
+    return {description for _, keys in key_sections(screen) for _, description in keys}
 
+
+async def test_help_lists_exactly_the_keys_that_work():
+    playback = {"Play/pause", "Step forward", "Step back", "Faster", "Slower", "First step",
+                "Last step"}
+    graph = {"Topo order", "Next node", "Previous node", "Pan left", "Pan right", "Pan up",
+             "Pan down", "Zoom in", "Zoom out"}
+    always = {"Edit program", "Answer", "Reset this screen", "Previous part", "Next part",
+              "Show keys", "Back"} | {f"Preset: {p.title}" for p in PRESETS}
+    assert all(binding.description for binding in backprop.BackpropScreen.BINDINGS)
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backprop(pilot)
+        screen = app.screen
+        listed = descriptions(screen)
+        assert playback | graph | always <= listed and "Group by module" not in listed
+        await pilot.press("7")
+        await settle(pilot)
+        assert "Group by module" in descriptions(screen)
+        await pilot.press("4")
+        await settle(pilot)
+        listed = descriptions(screen)  # no graph: nothing to step, pan or zoom
+        assert always <= listed and not (playback - {"Faster", "Slower"}) & listed
+        assert not graph & listed
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = {description for _, description in app.screen.keys}
+        assert shown == listed
+
+
+async def test_answer_beside_the_graph_leaves_the_graph_room_at_120_columns():
+    app = make_app(size=(120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_backprop(pilot)
+        await pilot.press("n", "n", "n", "n", "n")  # o = tanh(n), the rightmost column
+        await pilot.press("a")
+        await pilot.pause()
+        view = app.screen.query_one(DagView)
+        assert view.size.width >= 50
+        assert app.screen.query_one("#answer").outer_size.width == 40
+        # The narrower view still shows the step's node whole.
+        x, _ = view.layout_data.box(app.screen.loaded.stepper.current)
+        assert view.origin[0] <= x and x + 15 <= view.origin[0] + view.size.width
+
+
+def test_viewport_render_draws_boxes_edges_and_the_states_by_glyph():
     stepper = GraphStepper(find_preset("1").build().root)
     layout = layout_graph(stepper.children)
-    stepper.run_to_end()
-    child, parent = stepper.position[stepper.order[0]], stepper.parents[0][0]
+    stepper.seek(stepper.length)
+    child, parent = stepper.current_edge
     route = {(x, y) for x, y, _ in layout.route(child, parent)}
-    strips = render_viewport(layout, StepperModel(stepper), Highlight(edge=(child, parent),
-                             route=route), 0, 0, 60, 12)
+    strips = render_viewport(layout, StepperModel(stepper),
+                             Highlight(parent, frozenset(stepper.children[parent]),
+                                       (child, parent), 0, route), 0, 0, 60, 12)
     text = "\n".join(strip.text for strip in strips)
-    assert "╴x1╶" in text and "d     2.0000" in text and "├" in text and "┤" in text
+    assert "x1" in text and "d     2.0000" in text and "├" in text
+    assert "╔" in text, "the step's node: a double border"
+    assert "┏" in text, "the Tab cursor: a heavy border"
     assert all(strip.cell_length == 60 for strip in strips)
     hot = [seg for strip in strips for seg in strip if seg.style and seg.style.bold
-           and seg.text.strip("─│┌┐└┘├┤┬┴┼╴╶") == ""]
-    assert hot, "the updated edge is drawn highlighted"
+           and seg.text.strip("━┃┏┓┗┛┣┫┳┻╋╸╺╹╻") == ""]
+    assert hot, "the updated edge is drawn in heavy lines"
     assert layout.edge_cells[next(iter(route))] & (LEFT | RIGHT)
 
 
 @pytest.mark.parametrize("size", [(1, 1), (5, 3), (200, 60)])
 def test_viewport_render_at_any_size(size):
-    from microgpt_tui.engine.backprop_stepper import GraphStepper
-
     stepper = GraphStepper(find_preset("7").build().root)
     layout = layout_graph(stepper.children)
     strips = render_viewport(layout, StepperModel(stepper), Highlight(), 10_000, 10_000, *size)
@@ -286,7 +450,7 @@ def test_snapshot_forward_steps_80x24(snap_compare):
 
 def test_snapshot_backward_step_80x24(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24),
-                        run_before=_open_and(["n"] * 5 + ["b", "b", "b"]))
+                        run_before=_open_and(["n"] * 8))
 
 
 def test_snapshot_overflow_error_80x24(snap_compare):
@@ -295,4 +459,4 @@ def test_snapshot_overflow_error_80x24(snap_compare):
 
 def test_snapshot_microgpt_modules_120x40(snap_compare):
     assert snap_compare(make_app(size=(120, 40)), terminal_size=(120, 40),
-                        run_before=_open_and(["7", "m", "b"]))
+                        run_before=_open_and(["7", "m", "n"]))

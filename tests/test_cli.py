@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from microgpt_tui.tui.app import MicroGPTApp, make_app
 from microgpt_tui.tui.cli.main import COMMANDS, main
 
 
@@ -108,3 +109,46 @@ def test_an_option_value_is_not_taken_for_the_command(capsys, full_names_path, t
 def test_seeds_out_of_range_exit_2(capsys, argv):
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and err.startswith("microgpt-tui: error: argument --seed: a seed is")
+
+
+def test_help_imports_no_command_screen_or_textual():
+    """`--help` lists every command from the registry without importing any of them."""
+    code = (
+        "import sys\n"
+        "from microgpt_tui.tui.cli.main import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.startswith(('textual', 'numpy',"
+        " 'microgpt_tui.tui.screens', 'microgpt_tui.tui.bench', 'microgpt_tui.engine'))"
+        " or m.endswith('_cmd'))\n"
+        "print(heavy, file=sys.stderr)\n"
+        "sys.exit(1 if heavy else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in COMMANDS)
+
+
+def test_the_theme_is_remembered_and_an_explicit_theme_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path))
+    opened: list[str] = []
+    monkeypatch.setattr(MicroGPTApp, "run", lambda app, *args, **kwargs: opened.append(app.theme))
+    assert main([]) == 0  # nothing remembered yet: Textual's default
+    assert main(["--theme", "ansi-light"]) == 0
+    assert main([]) == 0
+    assert main(["--theme", "textual-light"]) == 0
+    assert main([]) == 0
+    assert opened[1:] == ["ansi-light", "ansi-light", "textual-light", "textual-light"]
+    assert opened[0] not in ("ansi-light", "textual-light")
+    assert json.loads((tmp_path / "settings.json").read_text())["theme"] == "textual-light"
+
+
+def test_tests_apps_never_touch_the_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path))
+    (tmp_path / "settings.json").write_text(json.dumps({"theme": "ansi-light"}))
+    app = make_app(theme="textual-light")
+    assert app.theme == "textual-light"
+    assert make_app().theme != "ansi-light"
+    assert json.loads((tmp_path / "settings.json").read_text()) == {"theme": "ansi-light"}

@@ -1,5 +1,6 @@
-"""The CUDA screen: a labelled simulator when there is no GPU, a replay that steps and plays,
-kernel, size and tab switching, and snapshots at 80×24 and 120×40."""
+"""The CUDA screen: a labelled simulator when there is no GPU, a replay that steps and plays
+through the kit's playback, kernel, size and tab switching, theme-following colours, and
+snapshots at 80×24 and 120×40."""
 
 from __future__ import annotations
 
@@ -7,17 +8,32 @@ import pytest
 
 from microgpt_tui.kernels.runtime import device_status
 from microgpt_tui.tui.app import make_app
+from microgpt_tui.tui.screens.cuda import KERNEL_NAMES
 
 
-async def _settle(pilot, screen) -> None:
-    """Wait until the newest run has been shown (the worker is a thread)."""
+async def _wait_for_run(pilot, screen) -> None:
+    """Wait until the newest run has ended (it is a job in a thread)."""
     for _ in range(200):
-        loaded = screen.loaded
-        if loaded is not None and loaded.generation == screen.generation:
+        if not screen.jobs.running("run"):
             break
         await pilot.pause(0.05)
     await pilot.pause()
-    assert screen.loaded is not None and screen.loaded.generation == screen.generation
+    assert not screen.jobs.running("run")
+
+
+async def _settle(pilot, screen) -> None:
+    """Wait until the newest run has been shown."""
+    await _wait_for_run(pilot, screen)
+    assert screen.loaded is not None
+
+
+def _runs_fail_with(monkeypatch, error: Exception) -> None:
+    from microgpt_tui.kernels import execute
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(execute, "execute", failing)
 
 
 async def _open(pilot, app):
@@ -50,16 +66,17 @@ async def test_step_keys_move_through_tiles_and_clamp():
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
         await pilot.press("n", "n", "right")
-        assert screen.position == 3
+        assert screen.cursor.index == 3
         assert "step 4/512" in _text(screen, "#cuda-status")
         await pilot.press("b", "b", "b", "b", "left")
-        assert screen.position == 0
+        assert screen.cursor.index == 0
+        assert "step 1/512" in _text(screen, "#cuda-status")
         await pilot.press("G")
-        assert screen.position == 511
+        assert screen.cursor.index == 511
         await pilot.press("n")
-        assert screen.position == 511
+        assert screen.cursor.index == 511
         await pilot.press("g")
-        assert screen.position == 0
+        assert screen.cursor.index == 0
 
 
 async def test_space_plays_at_the_chosen_speed_and_pauses():
@@ -67,17 +84,18 @@ async def test_space_plays_at_the_chosen_speed_and_pauses():
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
         await pilot.press("plus", "plus", "plus")  # 10 steps per frame
+        assert "×10" in _text(screen, "#cuda-status")
         await pilot.press("space")
-        assert screen.playing
+        assert screen.playback.playing
         await pilot.pause(0.5)
         await pilot.press("space")
-        assert not screen.playing
-        stopped = screen.position
+        assert not screen.playback.playing
+        stopped = screen.cursor.index
         assert stopped >= 10 and stopped % 10 == 0
         await pilot.pause(0.3)
-        assert screen.position == stopped
+        assert screen.cursor.index == stopped
         await pilot.press("minus", "minus", "minus", "minus", "minus", "minus", "minus")
-        assert screen.speed_index == 0
+        assert screen.playback.speed == 1
 
 
 async def test_flash_attention_shows_running_max_and_sum_per_row():
@@ -116,16 +134,17 @@ async def test_pinned_flash_block_shows_its_own_m_l_and_alpha_at_each_tile():
         await pilot.press("down", "down", "down")
         await _settle(pilot, screen)
         replay = screen.loaded.replay
+        defines = screen.loaded.execution.defines
         await pilot.press("tab", "tab", "tab")  # pin the 3rd block after the current one
         key = screen.pinned
         assert key == replay.blocks[(replay.blocks.index((0, replay.records[0].block)) + 2)]
         assert replay.lanes and len({lane.sm for lane in replay.lanes}) == 2
         expected = {step: state for step, state, _ in flash_block_steps(
-            screen.loaded.problem, replay.defines, make_inputs(screen.loaded.problem), key[1])}
+            screen.loaded.problem, defines, make_inputs(screen.loaded.problem), key[1])}
         seen = set()
         for _ in range(len(replay)):
             await pilot.press("n")
-            index = replay.block_step_at(key, screen.position)
+            index = replay.block_step_at(key, screen.cursor.index)
             record = replay.records[index]
             assert (record.launch, record.block) == key
             state = replay.flash_state(index)
@@ -133,7 +152,7 @@ async def test_pinned_flash_block_shows_its_own_m_l_and_alpha_at_each_tile():
             np.testing.assert_allclose(state.l, expected[record.step].l)
             np.testing.assert_allclose(state.alpha, expected[record.step].alpha)
             sram = _text(screen, "#cuda-sram")
-            first = key[1][0] * replay.defines["BR"]
+            first = key[1][0] * defines["BR"]
             line = next(x for x in sram.splitlines() if x.startswith(f"{first:<4}"))
             assert line.split()[1:] == [f"{state.m[0]:.2f}", f"{state.l[0]:.2f}",
                                         f"{state.alpha[0]:.2f}"]
@@ -160,7 +179,7 @@ async def test_lanes_show_waves_of_blocks_and_the_clock_advances():
         shown = str(lanes.render())
         assert "SM0·0" in shown and " 8 " in shown  # block numbers on their lane
         await pilot.press("G")
-        assert replay.time_at(screen.position) > replay.time_at(0)
+        assert replay.time_at(screen.cursor.index) > replay.time_at(0)
         assert "t = 0.00" not in _text(screen, "#cuda-status")
         grid = screen.query_one("#cuda-grids")
         assert len(str(grid.render()).splitlines()) >= 10  # 8 tile rows + title + legend
@@ -248,18 +267,124 @@ async def test_negative_app_seed_still_runs():
         assert "✓" in _text(screen, "#cuda-results")
 
 
-async def test_an_unexpected_error_in_the_worker_is_a_note_not_a_crash(monkeypatch):
-    from microgpt_tui.kernels import execute
+async def test_an_unexpected_error_in_the_run_is_the_kits_note_not_a_crash(monkeypatch):
+    _runs_fail_with(monkeypatch, RuntimeError("device fell over\nsecond line"))
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_screen("cuda")
+        await pilot.pause()
+        screen = app.screen
+        await _wait_for_run(pilot, screen)
+        assert screen.loaded is None
+        notes = [note.message for note in app._notifications]
+        assert any("RuntimeError: device fell over" in note for note in notes), notes
+        assert not any("second line" in note for note in notes)
+        assert "the run failed" in _text(screen, "#cuda-status")
+        await pilot.press("n", "space", "tab", "4")  # keys on a screen with no run stay safe
+        assert app.is_running
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("device fell over\nsecond line")
 
-    monkeypatch.setattr(execute, "execute", broken)
+async def test_an_expected_kernel_error_is_a_note_on_the_panel(monkeypatch):
+    from microgpt_tui.kernels.catalog import ProblemError
+
+    _runs_fail_with(monkeypatch, ProblemError("the simulator takes n up to 512"))
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
         assert screen.loaded.execution is None
-        assert "RuntimeError: device fell over" in _text(screen, "#cuda-results")
-        assert "second line" not in _text(screen, "#cuda-status")
-        await pilot.press("n", "space", "tab", "4")  # keys on a screen with no run stay safe
-        assert app.is_running
+        assert "n up to 512" in _text(screen, "#cuda-results")
+        assert "n up to 512" in _text(screen, "#cuda-status")
+        assert not list(app._notifications)
+
+
+async def test_playback_keys_are_the_kits_bound_once_and_all_reach_help_and_palette():
+    from microgpt_tui.tui.kit.playback import PLAYBACK_BINDINGS
+    from microgpt_tui.tui.kit.screen import key_sections
+
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        keys = [key for binding in screen.BINDINGS for key in binding.key.split(",")]
+        assert len(keys) == len(set(keys))
+        assert {b.action for b in PLAYBACK_BINDINGS} <= {b.action for b in screen.BINDINGS}
+        listed = {description for _, keys in key_sections(screen) for _, description in keys}
+        assert {"Play/pause", "Step back", "Faster", "Pin block", "Next size"} <= listed
+
+
+async def test_source_view_follows_a_light_theme():
+    from rich.syntax import Syntax
+
+    def shown_theme(screen) -> dict:
+        return screen.query_one("#cuda-source").content._theme.style_map
+
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        assert shown_theme(screen) == Syntax.get_theme("ansi_dark").style_map
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert shown_theme(screen) == Syntax.get_theme("ansi_light").style_map
+        app.theme = "textual-dark"
+        await pilot.pause()
+        assert shown_theme(screen) == Syntax.get_theme("ansi_dark").style_map
+
+
+async def test_tile_states_read_without_colour_and_the_legend_keeps_whole_items():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("n", "n", "n")
+        lines = _text(screen, "#cuda-grids").splitlines()
+        legend = " ".join(lines[-2:])
+        tiles = "".join(lines[1:-2])
+        assert "█" in tiles and "▓" in tiles and "·" in tiles  # SRAM, other blocks, idle
+        for words in ("█ in SRAM", "▓ other block", "▒ in HBM", "· idle"):
+            assert words in legend
+        assert not any(line.rstrip().endswith(("█", "▓", "▒", "·", "┄")) for line in lines[-2:])
+        replay = screen.cursor.replay
+        record = replay.records[screen.cursor.index]
+        number = replay.block_number((record.launch, record.block))
+        lanes = _text(screen, "#cuda-lanes")
+        assert f"[{number}]" in lanes.replace(" ", "")  # the selected block, in brackets
+
+
+async def test_kernel_names_and_the_footer_are_whole_at_80_columns():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        for _ in KERNEL_NAMES:
+            lines = [strip.text for strip in screen._compositor.render_strips()]
+            side = "\n".join(line[:24] for line in lines)
+            assert "register_blocke\n" not in side and "matmul_register_blocked" not in side
+            footer = lines[-1].split("▏")[0].rstrip()
+            assert footer.endswith(("Quit", "Play/pause")), footer
+            await pilot.press("down")
+            await _settle(pilot, screen)
+
+
+async def test_the_answer_at_120x40_leaves_the_legend_whole():
+    app = make_app(size=(120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("a")
+        await pilot.pause()
+        grids = screen.query_one("#cuda-grids")
+        assert grids.region.width >= 26
+        legend = [line for line in _text(screen, "#cuda-grids").splitlines() if " idle" in line
+                  or " in SRAM" in line]
+        assert 1 <= len(legend) <= 2  # whole items on one or two lines, not a 3-column strip
+
+
+async def test_status_and_lanes_fit_80_columns_with_a_pinned_block_of_a_three_launch_kernel():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("down", "down")  # naive attention: three launches
+        await _settle(pilot, screen)
+        await pilot.press("tab", "G", *["plus"] * 5)
+        status = screen.query_one("#cuda-status")
+        text = _text(screen, "#cuda-status")
+        assert "×100" in text and "📌 (" in text and text.rstrip().endswith(")")
+        assert len(text) + 1 <= status.size.width  # 📌 is two cells wide
+        caption = _text(screen, "#cuda-lanes").splitlines()[-1]
+        assert caption.endswith(")") and len(caption) <= screen.query_one("#cuda-lanes").size.width

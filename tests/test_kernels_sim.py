@@ -1,6 +1,8 @@
 """The CPU twin computes what numpy (and PyTorch's SDPA) computes, and its trace obeys the
 rules a real launch obeys: every tile once per block, in order, never more blocks on an SM
-than the occupancy limit allows."""
+than the occupancy limit allows. The trace schema names each tile's memory level, hit or miss
+and access, and a trace that is not CUDA's (a CPU cache-blocked matmul over L1 / L2 / DRAM)
+replays through the same replay code and tile-grid drawing."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import numpy as np
 import pytest
 
 from microgpt_tui.kernels.catalog import (
+    KERNELS,
+    KernelTiles,
     Problem,
     ProblemError,
     attention_hbm_bytes,
@@ -19,6 +23,7 @@ from microgpt_tui.kernels.catalog import (
     plan,
     step_tiles,
 )
+from microgpt_tui.kernels.replay import LevelTraffic, TileState, build_replay
 from microgpt_tui.kernels.sim import (
     SimDevice,
     flash_block_steps,
@@ -27,7 +32,18 @@ from microgpt_tui.kernels.sim import (
     reference,
     simulate,
 )
-from microgpt_tui.kernels.trace import SLOT_DTYPE, make_trace, records_from_slots
+from microgpt_tui.kernels.trace import (
+    SLOT_DTYPE,
+    Access,
+    KernelTrace,
+    LaunchInfo,
+    MemoryLevel,
+    OperandGrid,
+    TileRecord,
+    TileRef,
+    make_trace,
+    records_from_slots,
+)
 
 SIZES = [1, 17, 64, 257]
 ATTENTION = ["attention_naive", "flash_attention_fwd"]
@@ -255,3 +271,175 @@ def test_simulator_and_gpu_traces_are_built_by_one_helper():
         assert [(la.entry, la.grid, la.steps) for la in trace.launches] == [
             (la.entry, la.grid, la.steps) for la in launches]
     assert gpu.to_chrome()["otherData"]["launches"] == sim.to_chrome()["otherData"]["launches"]
+
+
+# -- the trace schema: levels, hits, accesses ------------------------------------------------
+
+REGISTER, L1, L2, DRAM = (MemoryLevel.REGISTER, MemoryLevel.SRAM, MemoryLevel.L2,
+                          MemoryLevel.DRAM)
+
+
+def _refs(kernel, n=64, **kwargs):
+    problem = Problem(kernel, n, **kwargs)
+    tiles = KernelTiles(problem, defines_for(problem))
+    return problem, tiles
+
+
+def test_kernel_tiles_name_the_level_they_use():
+    _, tiled = _refs("matmul_tiled")
+    refs = tiled.tiles(0, (1, 2, 0), 3)  # the last k tile of C tile (2, 1)
+    assert [(r.operand, r.level, r.access, r.hit) for r in refs] == [
+        ("A", L1, Access.READ, False), ("B", L1, Access.READ, False),
+        ("C", DRAM, Access.WRITE, True)]  # staged in shared memory, C stored to HBM
+    _, naive = _refs("matmul_naive")
+    assert {r.level for r in naive.tiles(0, (0, 0, 0), 0)} == {DRAM}  # no tiles: global reads
+    _, blocked = _refs("matmul_register_blocked", n=256)
+    first = blocked.tiles(0, (0, 0, 0), 0)
+    assert ("C", REGISTER, Access.WRITE) in {(r.operand, r.level, r.access) for r in first}
+    assert not any(r.store for r in first)  # C stays in registers until the last k tile
+    _, flash = _refs("flash_attention_fwd")
+    q_hits = [next(r.hit for r in flash.tiles(0, (0, 0, 0), s) if r.operand == "Q")
+              for s in range(2)]
+    assert q_hits == [False, True]  # Q loaded once, then kept in SRAM
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_replayed_hbm_traffic_is_the_simulators(kernel):
+    problem = Problem(kernel, 48, 16, causal=True)
+    defines = defines_for(problem)
+    result = simulate(problem, defines=defines)
+    replay = build_replay(result.trace, KernelTiles(problem, defines), result.flash_states)
+    assert replay.dram_bytes() == result.hbm_bytes
+    traffic = replay.level_traffic()
+    assert traffic[DRAM].misses == 0  # main memory never misses
+    assert traffic[DRAM].writes == sum(r.bytes for refs in replay.refs for r in refs if r.store)
+
+
+def test_flash_replay_needs_no_kernel_name_to_keep_q_in_sram():
+    problem = Problem("flash_attention_fwd", 64, 16)
+    defines = defines_for(problem)
+    result = simulate(problem, defines=defines)
+    replay = build_replay(result.trace, KernelTiles(problem, defines), result.flash_states)
+    later = next(i for i, r in enumerate(replay.records) if r.step == 1)
+    assert [r.operand for r in replay.held(later)] == ["Q", "K", "V"]
+    grids = replay.tile_grids(later, later)
+    assert [g.title for g in grids] == ["Q", "K", "V", "O", "Q·Kᵀ tiles"]
+    assert grids[0].cells[(replay.records[later].block[0], 0)] is TileState.SRAM
+
+
+class CpuBlockedMatmul:
+    """A tile map that is not CUDA's: C = A·B on one CPU core in 16×16 tiles, blocks being C
+    tiles and steps k tiles. The A tile is read in L1, the B panel in L2 (as in GotoBLAS), C
+    is accumulated in registers and written to DRAM at the last k tile. Hits and misses come
+    from a least-recently-used cache of `l1_tiles` / `l2_tiles` tiles per level."""
+
+    levels = (REGISTER, L1, L2, DRAM)
+    level_names = {REGISTER: "registers", L1: "L1", L2: "L2", DRAM: "DRAM"}
+
+    def __init__(self, n: int = 64, tile: int = 16, l1_tiles: int = 4, l2_tiles: int = 24):
+        self.n, self.tile, self.count = n, tile, n // tile
+        self.steps: dict[tuple, list[TileRef]] = {}
+        caches = {L1: ([], l1_tiles), L2: ([], l2_tiles)}
+
+        def touch(level, name) -> bool:
+            lru, size = caches[level]
+            hit = name in lru
+            if hit:
+                lru.remove(name)
+            lru.append(name)
+            del lru[:-size]
+            return hit
+
+        def span(index):
+            return (index * tile, (index + 1) * tile)
+
+        for block in self.blocks():
+            row, col = block[1], block[0]
+            for k in range(self.count):
+                refs = []
+                if not touch(L1, ("A", row, k)):  # an L1 miss looks in L2 next
+                    refs.append(TileRef("A", span(row), span(k), L1, hit=False))
+                    refs.append(TileRef("A", span(row), span(k), L2,
+                                        hit=touch(L2, ("A", row, k))))
+                else:
+                    refs.append(TileRef("A", span(row), span(k), L1, hit=True))
+                refs.append(TileRef("B", span(k), span(col), L2, hit=touch(L2, ("B", k, col))))
+                refs.append(TileRef("C", span(row), span(col), REGISTER, Access.WRITE, True))
+                if k == self.count - 1:
+                    refs.append(TileRef("C", span(row), span(col), DRAM, Access.WRITE, True))
+                self.steps[(block, k)] = refs
+
+    def blocks(self):
+        return [(col, row, 0) for row in range(self.count) for col in range(self.count)]
+
+    def tiles(self, launch, block, step):
+        return self.steps[(block, step)]
+
+    def grids(self):
+        n, t = self.n, self.tile
+        return [OperandGrid(name, (name,), n, n, t, t) for name in ("C", "A", "B")]
+
+    def work_grid(self):
+        return None
+
+    def trace(self) -> KernelTrace:
+        records, clock = [], 0
+        for block in self.blocks():
+            for k in range(self.count):
+                records.append(TileRecord(0, block, k, 0, clock, clock + 100))
+                clock += 100
+        launch = LaunchInfo("cpu_blocked_matmul", (self.count, self.count, 1), (1, 1, 1),
+                            self.count)
+        return KernelTrace("cpu_blocked_matmul", {"n": self.n}, [launch], records,
+                           simulated=True, device="one CPU core", sm_count=1)
+
+
+def test_a_cpu_cache_blocking_trace_replays_through_the_same_code():
+    cpu = CpuBlockedMatmul()
+    replay = build_replay(cpu.trace(), cpu)
+    assert len(replay) == 4 * 4 * 4 and len(replay.lanes) == 1  # one core, one lane
+    tile_bytes = 16 * 16 * 4
+    traffic = replay.level_traffic()
+    assert traffic[L1].hits and traffic[L1].misses and traffic[L2].hits and traffic[L2].misses
+    l2_misses = sum(1 for refs in replay.refs for r in refs if r.level is L2 and not r.hit)
+    assert replay.dram_bytes() == (l2_misses + 16) * tile_bytes  # L2 fills + C written once
+    assert traffic[DRAM] == LevelTraffic(writes=16 * tile_bytes)
+
+    step = 4 * 5 + 2  # C tile (1, 1), third k tile: A in L1, B in L2, C in registers
+    c, a, b = replay.tile_grids(step, step)
+    assert c.cells[(1, 1)] is TileState.REGISTER
+    assert a.cells[(1, 2)] is TileState.SRAM
+    assert b.cells[(2, 1)] is TileState.L2
+    assert c.cells[(0, 0)] is TileState.STORED  # written back by an earlier block
+    assert replay.legend == [
+        (TileState.REGISTER, "in registers"), (TileState.SRAM, "in L1"),
+        (TileState.L2, "in L2"), (TileState.OTHER, "other block"),
+        (TileState.STORED, "in DRAM"), (TileState.IDLE, "idle")]
+    chrome = replay.trace.to_chrome()
+    assert len([e for e in chrome["traceEvents"] if e["ph"] == "X"]) == len(replay)
+
+
+async def test_the_tile_grid_widget_draws_a_cpu_replay_by_glyph():
+    from textual.app import App
+
+    from microgpt_tui.tui.widgets.tile_grid import GLYPHS, TileGrids
+
+    cpu = CpuBlockedMatmul()
+    replay = build_replay(cpu.trace(), cpu)
+
+    class GridApp(App[None]):
+        def compose(self):
+            yield TileGrids()
+
+    app = GridApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        grids = app.query_one(TileGrids)
+        grids.show(replay.tile_grids(22, 22), replay.legend)
+        await pilot.pause()
+        lines = str(grids.render()).splitlines()
+    assert lines[0].split() == ["C", "A", "B"]
+    drawn = "".join(lines)
+    for state in (TileState.REGISTER, TileState.SRAM, TileState.L2, TileState.STORED):
+        assert GLYPHS[state] in drawn
+    legend = " ".join(line for line in lines if "idle" in line or "in L1" in line)
+    assert "■ in registers" in legend and "█ in L1" in legend and "▄ in L2" in legend

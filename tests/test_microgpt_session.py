@@ -12,6 +12,7 @@ from microgpt_tui.engine.microgpt.session import (
     FAILED,
     FINISHED,
     PAUSED,
+    ProcessSession,
     SessionSpec,
     Snapshot,
     ThreadSession,
@@ -107,3 +108,60 @@ def test_a_loaded_checkpoint_samples_at_its_own_temperature(small_names_path, tm
     run_session(spec, commands, publish, lambda: False)
     sampled = [s.temperature for s in published if s.samples is not None]
     assert sampled and set(sampled) == {1.3}
+
+
+def test_wait_blocks_until_a_snapshot_and_the_stream_ends_with_the_session(small_names_path):
+    """`wait` returns [] after its timeout when nothing came; `snapshots()` yields every
+    snapshot in order and ends once the session has ended and everything was read."""
+    spec = SessionSpec(SMALL, "numpy", str(small_names_path), sample_every=10,
+                       min_refresh_interval=0.0)
+    session = ThreadSession(spec)
+    assert session.wait(0.01) == []  # not started: nothing comes
+    thread = threading.Thread(target=session.run)
+    thread.start()
+    states: list[str] = []
+    steps: list[int] = []
+    try:
+        for snapshot in session.snapshots(lambda: False, timeout=0.05):
+            states.append(snapshot.state)
+            steps += [step for step, _ in snapshot.losses]
+            if snapshot.state == FINISHED:
+                session.close()  # the stream drains what is left, then ends
+    finally:
+        session.close()
+        thread.join(5)
+    assert steps == list(range(1, 41)) and states[-1] == FINISHED
+    assert not session.alive and not thread.is_alive()
+
+
+def test_the_stream_stops_when_asked(small_names_path):
+    session = ThreadSession(SessionSpec(Config(n_embed=8, n_head=2, num_steps=10**6), "numpy",
+                                        str(small_names_path)))
+    thread = threading.Thread(target=session.run)
+    thread.start()
+    seen: list[Snapshot] = []
+    try:
+        for snapshot in session.snapshots(lambda: len(seen) >= 3, timeout=0.05):
+            seen.append(snapshot)
+    finally:
+        session.close()
+        thread.join(5)
+    assert len(seen) == 3 and not thread.is_alive()
+
+
+def test_a_process_session_streams_and_leaves_no_process(small_names_path):
+    spec = SessionSpec(Config(n_embed=8, n_head=2, block_size=8, num_steps=3), "scalar",
+                       str(small_names_path), min_refresh_interval=0.0)
+    session = ProcessSession(spec)
+    try:
+        deadline = time.monotonic() + 90
+        states = []
+        for snapshot in session.snapshots(lambda: time.monotonic() > deadline):
+            states.append(snapshot.state)
+            if snapshot.state == FINISHED:
+                break
+        assert states[-1] == FINISHED
+    finally:
+        session.close(wait=True)
+    assert not session.process.is_alive()
+    assert list(session.snapshots(lambda: False)) == []  # ended: the stream is empty at once

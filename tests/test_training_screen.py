@@ -1,17 +1,21 @@
 """The Training screen: live training updates the chart and panels, the form refuses bad input,
-pause/stop/save/load work, the scalar engine's process never outlives the app, snapshots."""
+pause/stop/save/load work, the keys shown are the keys that work, the scalar engine's process
+never outlives the app, nothing is cut at 80×24, snapshots."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from microgpt_tui.engine.data import load_names_from_path
+from microgpt_tui.engine.microgpt.checkpoint import checkpoint_dir
 from microgpt_tui.engine.microgpt.config import Config
 from microgpt_tui.engine.microgpt.session import (
     FINISHED,
@@ -24,7 +28,10 @@ from microgpt_tui.engine.microgpt.session import (
 )
 from microgpt_tui.engine.microgpt.trainer import Trainer
 from microgpt_tui.tui.app import make_app
-from microgpt_tui.tui.screens.training import TrainingScreen, checkpoint_dir, format_eta
+from microgpt_tui.tui.commands import binding_commands
+from microgpt_tui.tui.kit.screen import key_sections
+from microgpt_tui.tui.screens.training import TrainingScreen
+from microgpt_tui.tui.screens.training_view import format_eta
 from microgpt_tui.tui.widgets.adam_inspector import AdamInspector
 from microgpt_tui.tui.widgets.attention_map import AttentionMap
 from microgpt_tui.tui.widgets.loss_chart import LossChart
@@ -56,12 +63,17 @@ async def open_training(pilot) -> TrainingScreen:
 
 
 def set_fields(screen: TrainingScreen, **values: str) -> None:
-    for field_id, value in values.items():
-        screen.query_one(f"#field-{field_id}", Input).value = value
+    """Type into the form's fields, named as TrainingForm's fields."""
+    for name, value in values.items():
+        screen.form.input(name).value = value
 
 
 def text_of(screen: TrainingScreen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+def chart_text(chart: LossChart) -> str:
+    return "\n".join("".join(ch for ch, _ in row) for row in chart.rows)
 
 
 async def test_training_updates_chart_samples_and_panels(small_names_path):
@@ -69,24 +81,26 @@ async def test_training_updates_chart_samples_and_panels(small_names_path):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
         chart = screen.query_one(LossChart)
-        assert chart.point_count == 0 and "press s to start" in str(chart.render())
-        set_fields(screen, steps="60", every="20", embed="8", heads="2")
+        assert chart.point_count == 0 and "press s to start" in chart_text(chart)
+        set_fields(screen, num_steps="60", sample_every="20", n_embed="8", n_head="2")
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == FINISHED)
-        assert screen.step == 60 and chart.point_count == 60
+        await wait_for(pilot, lambda: screen.run.state == FINISHED)
+        assert screen.run.step == 60 and chart.point_count == 60
         assert chart.baseline == pytest.approx(math.log(27))  # the bundled corpus: a-z + BOS
         assert chart.heldout and chart.heldout[-1][0] == 60
-        assert len(screen.samples) == 8
+        assert len(screen.run.samples) == 8
         samples_text = text_of(screen, "#samples")
-        assert screen.samples[0] in samples_text and "held-out loss" in samples_text
+        assert screen.run.samples[0] in samples_text and "held-out loss" in samples_text
         assert "step 60/60" in text_of(screen, "#train-status")
-        assert "━" in str(chart.render()) or "⠀" in str(chart.render())
+        await pilot.pause()
+        assert "smoothed" in chart_text(chart)
+        assert any(0x2800 < ord(c) <= 0x28FF for c in chart_text(chart))
 
-        before = list(screen.samples)
+        before = list(screen.run.samples)
         await pilot.press("plus")
         await wait_for(pilot, lambda: "temperature 0.6" in text_of(screen, "#samples"))
-        assert screen.query_one("#field-temp", Input).value == "0.6"
-        assert screen.samples != before  # re-sampled at the new temperature
+        assert screen.form.text("temperature") == "0.6"
+        assert screen.run.samples != before  # re-sampled at the new temperature
 
         await pilot.press("2")
         attention = screen.query_one(AttentionMap)
@@ -94,7 +108,7 @@ async def test_training_updates_chart_samples_and_panels(small_names_path):
         await pilot.press("h")
         assert attention.head_index == 1
         await pilot.press("n")
-        await wait_for(pilot, lambda: attention.name_shown == screen.samples[1])
+        await wait_for(pilot, lambda: attention.name_shown == screen.run.samples[1])
 
         await pilot.press("3")
         table = screen.query_one(ParamTable)
@@ -111,44 +125,48 @@ async def test_bad_config_is_refused_and_kept(small_names_path):
     app = make_app(data_path=small_names_path, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
-        set_fields(screen, heads="5")
+        set_fields(screen, n_head="5")
         await pilot.press("s")
-        assert screen.state == "idle" and screen.session is None
+        assert screen.run.state == "idle" and screen.session is None
         assert "multiple of n_head" in screen.message
-        heads = screen.query_one("#field-heads", Input)
-        assert heads.value == "5" and heads.has_class("-bad")
-        set_fields(screen, heads="4", lr="")
+        heads = screen.form.input("n_head")
+        assert heads.value == "5" and screen.form.is_marked("n_head")
+        set_fields(screen, n_head="4", learning_rate="")
         await pilot.press("s")
         assert "lr: '' is not a number" in screen.message
-        assert not heads.has_class("-bad")
+        assert screen.form.is_marked("learning_rate") and not screen.form.is_marked("n_head")
+        set_fields(screen, learning_rate="0.01", sample_every="0")
+        await pilot.press("s")
+        assert "sample K must be between 1 and 1,000,000" in screen.message
+        assert screen.form.is_marked("sample_every") and screen.session is None
 
 
 async def test_pause_resume_stop_and_keys_while_training(small_names_path):
     app = make_app(data_path=small_names_path, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
-        set_fields(screen, steps="1000000", embed="8", heads="2")
+        set_fields(screen, num_steps="1000000", n_embed="8", n_head="2")
         send_keys(app, "s")
-        await wait_for(pilot, lambda: screen.state == RUNNING and screen.step > 5)
+        await wait_for(pilot, lambda: screen.run.state == RUNNING and screen.run.step > 5)
         send_keys(app, "p")
-        await wait_for(pilot, lambda: screen.state == PAUSED)
-        paused_at = screen.step
+        await wait_for(pilot, lambda: screen.run.state == PAUSED)
+        paused_at = screen.run.step
         await asyncio.sleep(0.3)
-        assert screen.step == paused_at
-        # Every key the screen knows, plus start again and engine switches mid-run: no effect
-        # beyond a message, nothing raised.
+        assert screen.run.step == paused_at
+        # Every key the screen knows, start and engine switches mid-run included: nothing
+        # raised, and s / e do nothing while training (they are not offered then).
         await pilot.press("s", "e", "1", "2", "3", "4", "n", "h", "l", "j", "k", "less_than_sign",
                           "greater_than_sign", "minus", "plus", "tab", "enter", "x")
-        await wait_for(pilot, lambda: screen.state == STOPPED)
-        assert screen.engine == "numpy"
+        await wait_for(pilot, lambda: screen.run.state == STOPPED)
+        assert screen.run.engine == "numpy"
         send_keys(app, "s")
-        await wait_for(pilot, lambda: screen.state == RUNNING)
+        await wait_for(pilot, lambda: screen.run.state == RUNNING)
         send_keys(app, "space")
-        await wait_for(pilot, lambda: screen.state == PAUSED)
+        await wait_for(pilot, lambda: screen.run.state == PAUSED)
         send_keys(app, "space")
-        await wait_for(pilot, lambda: screen.state == RUNNING)
+        await wait_for(pilot, lambda: screen.run.state == RUNNING)
         send_keys(app, "3", "j", "2", "h", "plus", "x")
-        await wait_for(pilot, lambda: screen.state == STOPPED)
+        await wait_for(pilot, lambda: screen.run.state == STOPPED)
     assert app._exception is None
 
 
@@ -159,38 +177,116 @@ async def test_save_and_load_a_checkpoint(small_names_path):
         screen = await open_training(pilot)
         await pilot.press("ctrl+s")
         assert "Nothing to save yet" in screen.message
-        set_fields(screen, steps="30", embed="8", heads="2", path="screen.npz")
+        set_fields(screen, num_steps="30", n_embed="8", n_head="2", checkpoint="screen.npz")
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == FINISHED)
+        await wait_for(pilot, lambda: screen.run.state == FINISHED)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen.message.startswith("Saved step 30"))
         assert path.is_file()
-        set_fields(screen, steps="999", embed="16", heads="4")
+        set_fields(screen, num_steps="999", n_embed="16", n_head="4")
         await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: screen.state == FINISHED and screen.step == 30)
+        await wait_for(pilot, lambda: screen.run.state == FINISHED and screen.run.step == 30)
         # The form now shows the checkpoint's configuration.
-        assert screen.query_one("#field-embed", Input).value == "8"
-        assert screen.query_one("#field-steps", Input).value == "30"
-        set_fields(screen, path="missing.npz")
+        assert screen.form.text("n_embed") == "8" and screen.form.text("num_steps") == "30"
+        set_fields(screen, checkpoint="missing.npz")
         await pilot.press("ctrl+o")
         assert "no checkpoint missing.npz in" in screen.message
-        set_fields(screen, path="..")
+        set_fields(screen, checkpoint="..")
         await pilot.press("ctrl+s")
         assert "type a file name" in screen.message and not path.with_name("..").is_file()
+        assert screen.form.is_marked("checkpoint")
         await pilot.press("shift+tab", "home", "slash", "ctrl+s")  # a path cannot be typed
-        assert screen.query_one("#field-path", Input).value == ".."
+        assert screen.form.text("checkpoint") == ".."
+
+
+async def test_only_the_keys_that_work_are_offered(small_names_path):
+    """Footer, `?` and the palette follow the state: s / e while idle, p / x while training;
+    every binding is described, so every action reaches `?` and the palette."""
+    app = make_app(data_path=small_names_path, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        assert all(binding.description for binding in TrainingScreen.BINDINGS)
+
+        def offered() -> set[str]:
+            keys = {description for _, section in key_sections(screen)
+                    for _, description in section}
+            palette = {name.split(": ", 1)[1] for name, _, _ in binding_commands(screen)}
+            assert keys - {"Command palette"} <= palette
+            return keys
+
+        idle = offered()
+        assert {"Start", "Switch engine", "Save checkpoint", "Temperature up (re-sample)",
+                "Next weight"} <= idle
+        assert not {"Pause/resume", "Stop"} & idle
+        set_fields(screen, num_steps="1000000", n_embed="8", n_head="2")
+        send_keys(app, "s")
+        await wait_for(pilot, lambda: screen.run.state == RUNNING)
+        assert screen.jobs.running("engine") and screen.jobs.running("snapshots")
+        send_keys(app, "p")
+        await wait_for(pilot, lambda: screen.run.state == PAUSED)
+        busy = offered()
+        assert {"Pause/resume", "Stop"} <= busy and not {"Start", "Switch engine"} & busy
+        send_keys(app, "x")
+        await wait_for(pilot, lambda: screen.run.state == STOPPED)
+        assert "Start" in offered()
+
+
+async def test_the_save_message_is_not_cut_at_80x24(small_names_path, monkeypatch):
+    """The file name comes first and the whole message fits its area (it wraps).
+
+    The folder is as long as a user's usual one (/home/alice/.cache/microgpt-tui), whatever
+    the length of pytest's own temporary folders."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        cache = Path(tmp) / ("c" * max(1, 30 - len(tmp)))
+        monkeypatch.setenv("MICROGPT_TUI_CACHE", str(cache))
+        await _save_message_fits(small_names_path)
+
+
+async def _save_message_fits(small_names_path) -> None:
+    app = make_app(data_path=small_names_path, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        set_fields(screen, num_steps="20", n_embed="8", n_head="2", checkpoint="run1.npz")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.run.state == FINISHED)
+        screen.run.measured_rates["scalar"] = 3.0  # both engines' rates shown: the least room
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen.message.startswith("Saved step 20"))
+        await pilot.pause()
+        folder = str(checkpoint_dir())
+        assert screen.message == f"Saved step 20 as run1.npz in {folder}"
+        message = screen.query_one("#train-message", Static)
+        lines = message.render_lines(message.region.reset_offset)
+        shown = "".join(line.text for line in lines).replace(" ", "")
+        assert screen.message.replace(" ", "") in shown
+
+
+async def test_the_chart_stays_usable_beside_the_answer_at_120x40(small_names_path):
+    names = load_names_from_path(small_names_path).names
+    app = make_app(data_path=small_names_path, size=(120, 40))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_training(pilot)
+        for snapshot in _trained_snapshot(names):
+            screen._apply(snapshot)
+        await pilot.press("a")
+        await pilot.pause()
+        chart = screen.query_one(LossChart)
+        assert screen.answer_shown and chart.size.width >= 40 and chart.size.height >= 12
+        shown = chart_text(chart)
+        for entry in ("smoothed 2.484", "step loss", "held-out 2.524", "ln(27) uniform 3.30"):
+            assert entry in shown  # the legend wraps instead of running under the answer
 
 
 async def test_scalar_engine_runs_in_a_process_that_dies_with_the_app(small_names_path):
     app = make_app(data_path=small_names_path, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_training(pilot)
-        set_fields(screen, steps="100", embed="8", heads="2", block="8")
+        set_fields(screen, num_steps="100", n_embed="8", n_head="2", block_size="8")
         await pilot.press("e", "s")
         assert isinstance(screen.session, ProcessSession)
         process = screen.session.process
-        await wait_for(pilot, lambda: screen.step >= 2, timeout=90)
-        assert screen.state == RUNNING and screen.engine == "scalar"
+        await wait_for(pilot, lambda: screen.run.step >= 2, timeout=90)
+        assert screen.run.state == RUNNING and screen.run.engine == "scalar"
         assert screen.query_one(LossChart).point_count >= 2
         await pilot.press("3", "4", "plus", "2")  # keys answer while the child trains
     # The app has exited mid-training: the child must be gone.
@@ -221,7 +317,6 @@ def _open_with(names: list[str] | None, keys: tuple[str, ...] = ()):
         if names is not None:
             for snapshot in _trained_snapshot(names):
                 screen._apply(snapshot)
-            screen._render_status()
         for key in keys:
             await pilot.press(key)
         await pilot.pause()
@@ -249,19 +344,6 @@ def test_snapshot_trained_attention_120x40(snap_compare, small_names_path):
     names = load_names_from_path(small_names_path).names
     app = make_app(data_path=small_names_path, size=(120, 40))
     assert snap_compare(app, terminal_size=(120, 40), run_before=_open_with(names, ("2",)))
-
-
-def test_loss_chart_draws_at_any_size():
-    chart = LossChart()
-    chart.reset(100, math.log(27), "ln(27) uniform")
-    chart.add_points([(i, 3.3 - i * 0.01 + (i % 3) * 0.05) for i in range(1, 101)])
-    chart.add_heldout(50, 2.9)
-    for width, height in [(1, 1), (5, 2), (8, 4), (40, 10), (200, 60)]:
-        text = chart._draw(width, height)
-        assert text.plain
-    big = chart._draw(60, 12).plain
-    assert "held-out 2.900" in big and "ln(27) uniform 3.30" in big and "100" in big
-    assert any(0x2800 < ord(c) <= 0x28FF for c in big)
 
 
 def test_format_eta():

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import importlib
 import os
-import time
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from . import textual_fixes
+from . import settings, textual_fixes
 from .commands import ScreenCommands
 from .registry import find_screen
 from .screens.home import HomeScreen
 
 textual_fixes.apply()
-
-# Set by `microgpt-tui bench startup`: the app writes the moment of its first frame, then exits.
-STARTUP_PROBE_ENV = "MICROGPT_TUI_STARTUP_PROBE"
 
 
 class MicroGPTApp(App[None]):
@@ -42,28 +38,26 @@ class MicroGPTApp(App[None]):
         data_path: str | os.PathLike[str] | None = None,
         size: tuple[int, int] | None = None,
         theme: str | None = None,
+        remember_theme: bool = False,
     ) -> None:
+        """remember_theme: read the theme from, and save changes to, the user's settings file
+        (the CLI's app does; tests leave it off so they never touch the user's files)."""
         super().__init__()
         self.seed = seed
         self.data_path = Path(data_path) if data_path is not None else None
         self.preferred_size = size  # tests pass it to run_test(size=...)
-        if theme:
-            self.theme = theme
+        self.remember_theme = remember_theme
+        remembered = settings.load().get("theme") if remember_theme else None
+        chosen = theme or remembered
+        if chosen and chosen in self.available_themes:
+            self.theme = chosen
 
-    def _handle_exception(self, error: Exception) -> None:
-        if textual_fixes.is_lookup_after_teardown(self, error):
-            return  # see textual_fixes: nothing is lost, those widgets are already gone
-        super()._handle_exception(error)
+    def watch_theme(self, theme: str) -> None:
+        if self.remember_theme:
+            settings.update(theme=theme)
 
     def get_default_screen(self) -> Screen:
-        # Home is the first screen, so the Ready event marks home's first frame.
         return HomeScreen()
-
-    def on_ready(self) -> None:
-        probe = os.environ.get(STARTUP_PROBE_ENV)
-        if probe:
-            Path(probe).write_text(repr(time.time()))
-            self.exit()
 
     def make_screen(self, screen_id: str) -> Screen:
         """Import and build a question screen, or its placeholder when it has not landed."""
@@ -84,6 +78,29 @@ class MicroGPTApp(App[None]):
             return
         self.go_home()
         self.push_screen(screen_id)
+
+    def reset_screen(self, screen_id: str) -> None:
+        """Throw a screen's state away (its work stops) and open it afresh."""
+        self._discard([screen_id])
+        self.open_screen(screen_id)
+
+    def reset_everything(self) -> None:
+        """Every question screen back to its first state, and home: the next candidate's app."""
+        self._discard(list(self._installed_screens))
+        self.notify("Every screen starts afresh.", timeout=3)
+
+    def _discard(self, screen_ids: list[str]) -> None:
+        """Go home and uninstall these screens. Removing a screen unmounts it, which cancels
+        its jobs: Textual removes the ones it pops; the others are removed here."""
+        stacked = list(self.screen_stack)
+        self.go_home()
+        for screen_id in screen_ids:
+            screen = self._installed_screens.get(screen_id)
+            if not isinstance(screen, Screen):
+                continue
+            self.uninstall_screen(screen_id)
+            if screen not in stacked and screen.is_attached:
+                screen.remove()
 
     def go_home(self) -> None:
         while len(self.screen_stack) > 1:

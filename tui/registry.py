@@ -1,8 +1,10 @@
-"""The six interview questions and the screens that answer them.
+"""One row per feature: the six interview questions, their screens, CLI commands and benchmarks.
 
-Screens are named by import path and loaded only when opened, so the home screen's first frame
-never pays for numpy, networkx or cuda. A screen whose issue has not landed yet has no module:
-the app shows a placeholder that says what is coming.
+The home screen's number keys, the palette's screen list, `microgpt-tui COMMAND` and
+`microgpt-tui bench NAME` all read these rows, so adding a feature touches this table only.
+Everything is named by import path and loaded when used, so the home screen's first frame and
+`microgpt-tui --help` never pay for numpy, networkx, cuda or a screen's module. A screen whose
+issue has not landed yet has no module: the app shows a placeholder that says what is coming.
 """
 
 from __future__ import annotations
@@ -11,28 +13,58 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class CommandSpec:
+    """A headless subcommand, `microgpt-tui NAME`."""
+
+    name: str
+    module: str  # defines HELP, add_arguments(parser) and run(args, out) -> exit status
+    help: str  # the line in `microgpt-tui --help`
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """A benchmark, `microgpt-tui bench NAME`."""
+
+    name: str
+    module: str  # defines BENCHMARK
+    description: str  # the line in `microgpt-tui bench --list`
+
+
+@dataclass(frozen=True)
 class ScreenSpec:
-    """One screen of a question."""
+    """One screen of a question, with the headless commands and benchmarks of its feature."""
 
     screen_id: str
     title: str
     module: str | None  # "microgpt_tui.tui.screens.backprop:BackpropScreen"; None = coming soon
     summary: str = ""  # what the screen shows (the placeholder promises it until it lands)
+    commands: tuple[CommandSpec, ...] = ()
+    benchmarks: tuple[BenchSpec, ...] = ()
 
 
 @dataclass(frozen=True)
 class Question:
-    number: int
+    number: int  # also its key on the home screen
     title: str
+    short_title: str  # the home key's description in `?` and the palette
     topics: str
     answer_asset: str  # Markdown in assets/answers/
     screens: tuple[ScreenSpec, ...]
+
+
+def _cli(name: str, help_text: str) -> CommandSpec:
+    return CommandSpec(name, f"microgpt_tui.tui.cli.{name}_cmd", help_text)
+
+
+def _bench(name: str, description: str) -> BenchSpec:
+    return BenchSpec(name, f"microgpt_tui.tui.bench.{name}", description)
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         1,
         "Computers in general",
+        "Computers",
         "13 in binary, the speed of light, merge sort's complexity",
         "q1_computers.md",
         (
@@ -49,6 +81,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         2,
         "Matrix multiplication",
+        "Matmul",
         "the triple loop, Strassen, cache blocking, BLAS",
         "q2_matmul.md",
         (
@@ -64,6 +97,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         3,
         "Estimating pi",
+        "Pi",
         "Monte Carlo with a uniform random function",
         "q3_pi.md",
         (
@@ -73,12 +107,20 @@ QUESTIONS: tuple[Question, ...] = (
                 "microgpt_tui.tui.screens.pi:PiScreen",
                 "Darts landing on a unit square live, the estimate and its error bars, a log-log "
                 "convergence chart, and bursts of billions of darts on every core.",
+                commands=(_cli("pi", "estimate pi with darts: error bars and darts/s"),),
+                benchmarks=(
+                    _bench(
+                        "pi",
+                        "Monte Carlo pi: darts/s vs the plain Python loop; the screen's SSH budget",
+                    ),
+                ),
             ),
         ),
     ),
     Question(
         4,
         "What happens when you type a URL",
+        "URL",
         "DNS, TCP, TLS, HTTP",
         "q4_url.md",
         (
@@ -94,6 +136,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         5,
         "GPT from scratch",
+        "GPT",
         "scalar autograd and MicroGPT training",
         "q5_gpt.md",
         (
@@ -103,6 +146,13 @@ QUESTIONS: tuple[Question, ...] = (
                 "microgpt_tui.tui.screens.backprop:BackpropScreen",
                 "Step through a scalar autograd graph node by node and watch backward() apply "
                 "the chain rule edge by edge in reverse topological order.",
+                commands=(_cli("grad", "evaluate an autograd program; print data and grads"),),
+                benchmarks=(
+                    _bench(
+                        "autograd",
+                        "scalar autograd vs the reference program's Value; DAG repaint per step",
+                    ),
+                ),
             ),
             ScreenSpec(
                 "training",
@@ -110,12 +160,24 @@ QUESTIONS: tuple[Question, ...] = (
                 "microgpt_tui.tui.screens.training:TrainingScreen",
                 "Train MicroGPT live: loss curve, sampled names, attention heatmaps, and the "
                 "Adam update of any weight.",
+                commands=(
+                    _cli("train", "train MicroGPT and print losses and names"),
+                    _cli("sample", "generate names from a MicroGPT checkpoint"),
+                ),
+                benchmarks=(
+                    _bench(
+                        "microgpt",
+                        "MicroGPT training steps: NumPy and scalar backends vs "
+                        "the reference program and PyTorch eager",
+                    ),
+                ),
             ),
         ),
     ),
     Question(
         6,
         "CUDA and flash attention",
+        "CUDA",
         "kernels, shared memory tiles, online softmax",
         "q6_cuda.md",
         (
@@ -125,8 +187,33 @@ QUESTIONS: tuple[Question, ...] = (
                 "microgpt_tui.tui.screens.cuda:CudaScreen",
                 "Matmul and flash-attention kernels compiled with NVRTC and launched on your "
                 "GPU (or a labelled CPU simulator), replayed tile by tile through SRAM.",
+                commands=(_cli("kernels", "compile, run or simulate the CUDA kernels"),),
+                benchmarks=(
+                    _bench(
+                        "kernels",
+                        "CUDA kernels: simulator replay budget; on a GPU, vs cuBLAS "
+                        "and PyTorch SDPA",
+                    ),
+                ),
             ),
         ),
+    ),
+)
+
+
+# Features of the whole app rather than of one screen.
+APP_COMMANDS: tuple[CommandSpec, ...] = (
+    _cli("data", "show where the names dataset comes from"),
+    _cli("bench", "run benchmarks side by side with their peers"),
+)
+APP_BENCHMARKS: tuple[BenchSpec, ...] = (
+    _bench(
+        "startup", "process start to the home screen's first frame vs a hello-world Textual app"
+    ),
+    _bench(
+        "responsiveness",
+        "key-to-frame latency (? opens the help) in an 80×24 pty under each screen's heaviest "
+        "work",
     ),
 )
 
@@ -141,3 +228,13 @@ def find_screen(screen_id: str) -> tuple[Question, ScreenSpec]:
         if spec.screen_id == screen_id:
             return question, spec
     raise KeyError(screen_id)
+
+
+def all_commands() -> list[CommandSpec]:
+    """Every headless command: the app's own, then each screen's in question order."""
+    return [*APP_COMMANDS, *(c for _, spec in all_screens() for c in spec.commands)]
+
+
+def all_benchmarks() -> list[BenchSpec]:
+    """Every benchmark: the app's own, then each screen's in question order."""
+    return [*APP_BENCHMARKS, *(b for _, spec in all_screens() for b in spec.benchmarks)]

@@ -1,67 +1,67 @@
 """Guards for Textual bugs that random-key testing found, applied once when the app loads.
 
-OptionList (and the command palette's list, which is one) raises KeyError on PageUp/PageDown
-when its highlighted option has not been laid out yet (the list is still empty-sized, e.g.
-just after Ctrl+P while the palette fills in). Paging then does nothing instead of crashing.
+Each fix replaces one Textual internal, so pyproject pins Textual to the minor series they were
+tested with (8.2). A release that renames an internal cannot stop the app from starting: that
+fix is skipped, a warning is logged once (never printed: the terminal belongs to the app), and
+the app runs as upstream Textual does. tests/test_textual_fixes.py reproduces every upstream bug
+with the original code, so after an upgrade a failing reproduction says which fix can go.
 
-The command palette's search worker and its "No matches found" timer can run after the
-palette has closed (Esc or a jump while results are still arriving) and then fail looking up
-their own, removed, list; likewise a screen's worker thread reporting back while the app is
-quitting finds its widgets already gone. The app ignores exactly those lookups
-(`is_lookup_after_teardown`): what is gone has nothing left to show.
-
-A modal that is dismissed twice (two Enters or Escs queued before the first is handled) would
-pop the screen beneath it the second time, or raise when that was the last screen: a dismiss
-from a screen that is no longer on top is ignored.
+- option_list_paging: OptionList (and the command palette's list, which is one) raises
+  KeyError on PageUp/PageDown when its highlighted option has not been laid out yet (the list
+  is still empty-sized, e.g. just after Ctrl+P while the palette fills in). Paging then does
+  nothing instead.
+- stale_dismiss: a modal dismissed twice (two Enters or Escs queued before the first is
+  handled) would pop the screen beneath it the second time, or raise when that was the last
+  screen. A dismiss from a screen that is no longer on top is ignored.
+- palette_search_after_close: keys typed just before Esc reach the palette's input after it
+  has closed; the search each one starts then looks up the palette's removed list and the
+  worker fails, taking the app down. A closed palette starts no search.
 """
 
 from __future__ import annotations
 
-import traceback
-from pathlib import Path
+import functools
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from textual.await_complete import AwaitComplete
-from textual.command import CommandPalette
-from textual.css.query import NoMatches
-from textual.screen import Screen
-from textual.widgets import OptionList
-from textual.worker import WorkerFailed
-
-
-def _guard_option_list_paging() -> None:
-    original = OptionList._move_page
-    if getattr(original, "_microgpt_guarded", False):
-        return
-
-    def move_page(self: OptionList, direction) -> None:
-        if self._index_to_line.get(self.highlighted or 0) is None or not self._lines:
-            return
-        original(self, direction)
-
-    move_page._microgpt_guarded = True  # type: ignore[attr-defined]
-    OptionList._move_page = move_page  # type: ignore[method-assign]
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())  # seen where logging is set up (tests), never on the TTY
 
 
-def is_lookup_after_teardown(app, error: BaseException) -> bool:
-    """True for a failed widget lookup by code whose widgets are being torn down: anything
-    while the app is quitting, or the command palette's own code after it left the screen."""
-    inner = error.error if isinstance(error, WorkerFailed) else error
-    if not isinstance(inner, NoMatches):
-        return False
-    if not app.is_running:
-        return True
-    if any(isinstance(screen, CommandPalette) for screen in app.screen_stack):
-        return False
-    files = {Path(frame.f_code.co_filename) for frame, _ in traceback.walk_tb(inner.__traceback__)}
-    return any(path.parent.name == "textual" and path.name == "command.py" for path in files)
+@dataclass(frozen=True)
+class Patch:
+    """A Textual attribute this module replaced, with the original kept (tests restore it)."""
+
+    owner: type
+    attribute: str
+    original: Callable[..., Any]
 
 
-def _ignore_stale_dismiss() -> None:
-    original = Screen.dismiss
-    if getattr(original, "_microgpt_guarded", False):
-        return
+APPLIED: dict[str, Patch] = {}
+SKIPPED: dict[str, str] = {}  # fix name -> why it could not be applied
 
-    def dismiss(self: Screen, result=None) -> AwaitComplete:
+
+def _guard_option_list_paging(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def _move_page(self, direction) -> None:
+        try:
+            laid_out = bool(self._lines) and (self.highlighted or 0) in self._index_to_line
+        except AttributeError:  # internals renamed within the pin: behave as upstream
+            laid_out = True
+        if laid_out:
+            original(self, direction)
+
+    return _move_page
+
+
+def _ignore_stale_dismiss(original: Callable[..., Any]) -> Callable[..., Any]:
+    from textual.await_complete import AwaitComplete
+
+    @functools.wraps(original)
+    def dismiss(self, result=None) -> AwaitComplete:
         if self.app.screen is not self or len(self.app.screen_stack) <= 1:
 
             async def nothing() -> None:
@@ -70,10 +70,47 @@ def _ignore_stale_dismiss() -> None:
             return AwaitComplete(nothing()).call_next(self.app)
         return original(self, result)
 
-    dismiss._microgpt_guarded = True  # type: ignore[attr-defined]
-    Screen.dismiss = dismiss  # type: ignore[method-assign]
+    return dismiss
+
+
+def _no_search_after_close(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def _gather_commands(self, search_value: str):
+        if not self.is_active:
+            return None
+        return original(self, search_value)
+
+    return _gather_commands
+
+
+# name -> (class, its attribute, the guard built around the original)
+FIXES: dict[str, tuple[str, str, Callable[[Callable[..., Any]], Callable[..., Any]]]] = {
+    "option_list_paging": ("textual.widgets.OptionList", "_move_page", _guard_option_list_paging),
+    "stale_dismiss": ("textual.screen.Screen", "dismiss", _ignore_stale_dismiss),
+    "palette_search_after_close": (
+        "textual.command.CommandPalette",
+        "_gather_commands",
+        _no_search_after_close,
+    ),
+}
+
+
+def _apply_one(name: str) -> None:
+    owner_path, attribute, guard = FIXES[name]
+    module_name, class_name = owner_path.rsplit(".", 1)
+    owner = getattr(importlib.import_module(module_name), class_name)
+    original = getattr(owner, attribute)
+    setattr(owner, attribute, guard(original))
+    APPLIED[name] = Patch(owner, attribute, original)
 
 
 def apply() -> None:
-    _guard_option_list_paging()
-    _ignore_stale_dismiss()
+    """Apply every fix once; one that no longer fits this Textual is skipped and logged once."""
+    for name in FIXES:
+        if name in APPLIED or name in SKIPPED:
+            continue
+        try:
+            _apply_one(name)
+        except (ImportError, AttributeError) as error:
+            SKIPPED[name] = str(error)
+            logger.warning("Textual fix %r skipped, running unpatched: %s", name, error)

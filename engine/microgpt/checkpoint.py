@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..data import cache_dir
 from ..files import atomic_write_bytes, read_user_file
 from .config import Config, ConfigError
 from .init import ParamLayout
@@ -29,6 +31,7 @@ FORMAT = "microgpt-tui checkpoint"
 VERSION = 1
 MAX_BYTES = 512 * 1024 * 1024
 ARRAYS = ("meta", "weights", "adam_m", "adam_v")
+CHECKPOINT_NAME = r"[A-Za-z0-9._-]*"  # a file name in checkpoint_dir(), never a path
 
 
 class CheckpointError(ValueError):
@@ -173,3 +176,17 @@ def resume_trainer(checkpoint: Checkpoint, names: list[str], engine: str | None 
     trainer.rng.setstate(checkpoint.rng_state)
     trainer.step = checkpoint.step
     return trainer
+
+
+def checkpoint_dir() -> Path:
+    """Where the app saves and loads checkpoints by name: beside its names cache."""
+    return cache_dir() / "checkpoints"
+
+
+def resolve_checkpoint(name: str) -> Path | None:
+    """The checkpoint file called `name` in checkpoint_dir(), or None when `name` is not a
+    plain file name (empty, hidden, or holding anything but letters, digits, `.`, `_`, `-`)."""
+    name = name.strip()
+    if not name or name.startswith(".") or not re.fullmatch(CHECKPOINT_NAME, name):
+        return None
+    return checkpoint_dir() / name

@@ -23,7 +23,7 @@ class DecodingModel(Protocol):
 
 def _left_sum(values: list[float]) -> float:
     # Python's sum() of floats compensates rounding from 3.12 on; the reference adds Values.
-    total = 0
+    total = 0.0
     for value in values:
         total += value
     return total

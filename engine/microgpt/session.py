@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.queues
 import os
 import queue
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -174,7 +176,9 @@ class _Loop:
     def save(self, path: str) -> None:
         try:
             written = save_checkpoint(path, self.trainer)
-            self.pending.message = f"Saved step {self.trainer.step} to {written}"
+            # The file name first: a narrow panel wraps or cuts the end of a long folder.
+            self.pending.message = (
+                f"Saved step {self.trainer.step} as {written.name} in {written.parent}")
         except CheckpointError as error:
             self.pending.message = f"Save failed: {error}"
 
@@ -263,28 +267,70 @@ def _real_stdio():
         sys.stdout, sys.stderr = saved
 
 
-def _drain(outbox, empty: tuple[type[BaseException], ...]) -> list[Snapshot]:
-    """Everything waiting in `outbox` now, without blocking."""
-    snapshots = []
-    while True:
+class _SnapshotQueue(Protocol):
+    """What reading needs of a queue.Queue or a multiprocessing queue."""
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Snapshot: ...
+
+    def get_nowait(self) -> Snapshot: ...
+
+
+class _Outbox:
+    """Reading a session's snapshots: at once (`poll`), blocking a while (`wait`), or as a
+    stream (`snapshots`). Subclasses set `outbox`, `EMPTY` and `alive`."""
+
+    outbox: _SnapshotQueue
+    EMPTY: tuple[type[BaseException], ...] = (queue.Empty,)
+
+    @property
+    def alive(self) -> bool:
+        raise NotImplementedError
+
+    def poll(self) -> list[Snapshot]:
+        """Everything published and not yet read, without blocking."""
+        snapshots = []
+        while True:
+            try:
+                snapshots.append(self.outbox.get_nowait())
+            except self.EMPTY:
+                return snapshots
+
+    def wait(self, timeout: float) -> list[Snapshot]:
+        """Block up to `timeout` seconds for the next snapshot; it and all waiting behind it,
+        or [] when none came."""
         try:
-            snapshots.append(outbox.get_nowait())
-        except empty:
-            return snapshots
+            first = self.outbox.get(timeout=timeout)
+        except self.EMPTY:
+            return []
+        return [first, *self.poll()]
+
+    def snapshots(self, stop: Callable[[], bool], timeout: float = 0.1) -> Iterator[Snapshot]:
+        """Every snapshot in order, until the session has ended and all it published was read,
+        or `stop()` (checked at least every `timeout` seconds) says to stop."""
+        while not stop():
+            batch = self.wait(timeout)
+            if not batch and not self.alive:
+                yield from self.poll()  # published just before the end
+                return
+            yield from batch
 
 
-class ProcessSession:
-    """`run_session` in a child process; `poll()` returns what it published, `close()` ends it.
+class ProcessSession(_Outbox):
+    """`run_session` in a child process; `poll()` / `wait()` / `snapshots()` return what it
+    published, `close()` ends it.
 
     The child is a daemon (multiprocessing ends it if the app exits), and it also quits by
     itself when its parent disappears, so no training process outlives the app.
     """
 
+    # A dead process's queue can also raise OSError/EOFError/ValueError: nothing more comes.
+    EMPTY = (queue.Empty, OSError, EOFError, ValueError)
+
     def __init__(self, spec: SessionSpec) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a threaded UI process
         with _real_stdio():
             self.commands = context.Queue()
-            self.outbox = context.Queue()
+            self.outbox: multiprocessing.queues.Queue[Snapshot] = context.Queue()
             self.process = context.Process(target=_process_main, name="microgpt-training",
                                            args=(spec, self.commands, self.outbox), daemon=True)
             self.process.start()
@@ -292,10 +338,6 @@ class ProcessSession:
     def send(self, command: tuple) -> None:
         if self.process.is_alive():
             self.commands.put(command)
-
-    def poll(self) -> list[Snapshot]:
-        # A dead process's queue can also raise OSError/EOFError/ValueError: nothing more comes.
-        return _drain(self.outbox, (queue.Empty, OSError, EOFError, ValueError))
 
     @property
     def alive(self) -> bool:
@@ -322,13 +364,13 @@ def _reap(process, grace: float) -> None:
         process.join(2.0)
 
 
-class ThreadSession:
+class ThreadSession(_Outbox):
     """`run_session` on a thread the caller provides (a UI worker); same interface."""
 
     def __init__(self, spec: SessionSpec) -> None:
         self.spec = spec
         self.commands: queue.Queue = queue.Queue()
-        self.outbox: queue.Queue = queue.Queue()
+        self.outbox: queue.Queue[Snapshot] = queue.Queue()
         self.stopped = threading.Event()
 
     def run(self, cancelled: Callable[[], bool] = lambda: False) -> None:
@@ -341,9 +383,6 @@ class ThreadSession:
 
     def send(self, command: tuple) -> None:
         self.commands.put(command)
-
-    def poll(self) -> list[Snapshot]:
-        return _drain(self.outbox, (queue.Empty,))
 
     @property
     def alive(self) -> bool:

@@ -118,15 +118,12 @@ def _repaint(rounds: int) -> Measurement:
         at_most=True,
         note=f"{stepper.edge_total:,} edges; layout {layout.width}×{layout.height} cells",
     )
-    stepper.step_forward()
+    stepper.seek(stepper.forward_total)
     steps = max(rounds, 1) * 20
     for _ in range(steps):
         start = time.perf_counter()
-        step = stepper.step_backward()
-        if step is None:
-            stepper.reset()
-            continue
-        child, parent = stepper.position[step.child], stepper.position[step.node]
+        stepper.seek(stepper.position + 1)
+        child, parent = stepper.current_edge
         route = {(x, y) for x, y, _ in layout.route(child, parent)}
         highlight = Highlight(parent, frozenset(stepper.children[parent]), (child, parent),
                               None, route)

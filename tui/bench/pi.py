@@ -4,8 +4,9 @@
   `random.random()` twice and `x**2 + y**2 <= 1` — alternated in one run.
 * SSH: the app runs in an 80×24 pseudo-terminal; the bench opens question 3 (key "3"), starts
   the animation (Space) at the default speed and counts the bytes the app writes to the terminal
-  and the frames the screen shows (it writes its frame count to the file named by
-  MICROGPT_TUI_PI_FRAMES); then it pauses (Space) and counts the bytes written while idle.
+  and the frames the screen shows (the bench's probe app reports the screen's `frames_shown`
+  every 50 ms, so a rate over 3 s is good to about ±0.4 frames/s); then it pauses (Space) and
+  counts the bytes written while idle.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import time
 from pathlib import Path
 
 from ...engine.montecarlo import run_estimate
-from ..screens.pi import FRAME_COUNTER_ENV
-from .pty_app import APP_CODE, PtyApp
+from .probe_app import PROBE_APP_CODE, STATE_PROBE_ENV, read_state
+from .pty_app import PtyApp
 from .runner import Benchmark, Comparison, Goal, Measurement, side_by_side
 
 OURS_DARTS = 200_000_000
@@ -45,38 +46,33 @@ def peer_darts_per_second() -> float:
     return PEER_DARTS / (time.perf_counter() - began)
 
 
-def frames_shown(frame_file: Path) -> int:
-    """The Pi screen's frame counter (written only under this bench); 0 before the first frame.
-
-    The screen replaces the file atomically, so a read always sees a whole number.
-    """
-    try:
-        return int(frame_file.read_text())
-    except FileNotFoundError:
-        return 0
+def frames_shown(state_file: Path) -> int:
+    """The frames the top screen has shown, as the probe app last reported; 0 before any."""
+    state = read_state(state_file)
+    return (state or {}).get("frames") or 0
 
 
-def wait_for_frames(app: PtyApp, frame_file: Path, limit: float = 20.0) -> None:
+def wait_for_frames(app: PtyApp, state_file: Path, limit: float = 20.0) -> None:
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and not frames_shown(frame_file):
+    while time.monotonic() < deadline and not frames_shown(state_file):
         app.read_for(0.05)
 
 
 def ssh_session() -> tuple[float, float, float]:
     """(bytes/s while animating, frames/s while animating, bytes/s while paused)."""
     with tempfile.TemporaryDirectory() as tmp:
-        frame_file = Path(tmp) / "frames"
-        app = PtyApp(APP_CODE, env={FRAME_COUNTER_ENV: str(frame_file)})
+        state_file = Path(tmp) / "state"
+        app = PtyApp(PROBE_APP_CODE, env={STATE_PROBE_ENV: str(state_file)})
         try:
             app.settle()  # start-up and home's first frames
             app.press("3")
             app.settle()
             app.press(" ")
-            wait_for_frames(app, frame_file)
+            wait_for_frames(app, state_file)
             app.read_for(SETTLE_SECONDS)
-            first_frame = frames_shown(frame_file)
+            first_frame = frames_shown(state_file)
             animating = app.read_for(ANIMATE_SECONDS)
-            frames = frames_shown(frame_file) - first_frame
+            frames = frames_shown(state_file) - first_frame
             app.press(" ")
             app.settle()
             idle = app.read_for(IDLE_SECONDS)

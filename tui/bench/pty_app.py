@@ -1,7 +1,8 @@
 """A Python program run in a pseudo-terminal, as a user's terminal would run it.
 
 The benches that measure what a terminal sees (start-up to first frame, bytes per second over
-SSH) drive the app through this: a real pty of a given size, its output drained and counted.
+SSH, key-to-frame latency) drive the app through this: a real pty of a given size, its output
+drained and counted, or searched for the text a frame shows.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -16,8 +18,8 @@ import sys
 import termios
 import time
 
-# What a user's `microgpt-tui` (no command) runs: the app, opening on the home screen.
-APP_CODE = "from microgpt_tui.tui.cli.main import main; main([])"
+TAIL_BYTES = 4096  # kept of the output, to say why the program exited
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()=>][0-9A-Za-z]?")
 
 
 class PtyApp:
@@ -41,19 +43,49 @@ class PtyApp:
             start_new_session=True,
         )
         os.close(slave)
+        self._tail = b""
+
+    def _read(self, timeout: float) -> bytes:
+        """The next bytes the program writes within `timeout` seconds (b"" if none came)."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:
+            words = self.last_words()
+            raise RuntimeError(f"the app exited during the measurement: {words}") from None
+        self._tail = (self._tail + data)[-TAIL_BYTES:]
+        return data
+
+    def last_words(self) -> str:
+        """The last lines of text the program wrote (escape sequences removed): an error."""
+        text = ANSI_ESCAPE.sub("", self._tail.decode(errors="replace"))
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return " / ".join(lines[-3:]) or "no output"
 
     def read_for(self, seconds: float) -> int:
         """Drain the terminal for `seconds`; the number of bytes the program wrote."""
         deadline = time.monotonic() + seconds
         received = 0
         while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
-            if ready:
-                try:
-                    received += len(os.read(self.master, 65536))
-                except OSError:
-                    raise RuntimeError("the app exited during the measurement") from None
+            received += len(self._read(min(left, 0.05)))
         return received
+
+    def read_until(self, marker: bytes, timeout: float) -> float:
+        """Drain until the program writes `marker`; `time.perf_counter()` when it arrived.
+
+        The marker may be split across reads. Raises TimeoutError after `timeout` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        tail = b""
+        while (left := deadline - time.monotonic()) > 0:
+            seen = tail + self._read(min(left, 0.05))
+            arrived = time.perf_counter()
+            if marker in seen:
+                return arrived
+            tail = seen[max(len(seen) - len(marker) + 1, 0):]
+        raise TimeoutError(f"{marker!r} did not appear within {timeout:g} s")
 
     def settle(self, quiet: float = 0.5, limit: float = 20.0) -> None:
         """Drain until the program has written nothing for `quiet` seconds (at most `limit`)."""

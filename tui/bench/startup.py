@@ -1,7 +1,9 @@
 """Start-up: process start to the home screen's first frame, against a hello-world Textual app.
 
 Both run in a pseudo-terminal of 80×24 (so the real driver draws a real frame) and write the
-time of their first frame (Textual's Ready event) to a file, then exit.
+time of their first frame (Textual's Ready event) to a file, then exit. Ours is the bench's
+probe app (`probe_app.py`): the real app started as `microgpt-tui` starts it, with the probe in
+the subclass, importing nothing more than the real app before its first frame.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ..app import STARTUP_PROBE_ENV
-from .pty_app import APP_CODE, PtyApp
+from .probe_app import PROBE_APP_CODE, READY_PROBE_ENV
+from .pty_app import PtyApp
 from .runner import Benchmark, Comparison, Goal, side_by_side
 
 HELLO_WORLD = f"""
@@ -22,7 +24,7 @@ class Hello(App):
     def compose(self):
         yield Static("Hello, world!")
     def on_ready(self):
-        with open(os.environ[{STARTUP_PROBE_ENV!r}], "w") as f:
+        with open(os.environ[{READY_PROBE_ENV!r}], "w") as f:
             f.write(repr(time.time()))
         self.exit()
 
@@ -34,13 +36,15 @@ def time_to_first_frame(code: str, timeout: float = 60.0) -> float:
     """Seconds from spawning `python -c code` in an 80×24 pty to its first frame."""
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "ready"
-        app = PtyApp(code, env={STARTUP_PROBE_ENV: str(probe)})
+        app = PtyApp(code, env={READY_PROBE_ENV: str(probe)})
         try:
             status = app.wait_for_exit(timeout)
         finally:
             app.release()
         if not probe.exists():
-            raise RuntimeError(f"the app exited (status {status}) before its first frame")
+            raise RuntimeError(
+                f"the app exited (status {status}) before its first frame: {app.last_words()}"
+            )
         return float(probe.read_text()) - app.started
 
 
@@ -55,7 +59,7 @@ def run(rounds: int) -> list[Comparison]:
     return [
         side_by_side(
             comparison,
-            lambda: time_to_first_frame(APP_CODE),
+            lambda: time_to_first_frame(PROBE_APP_CODE),
             lambda: time_to_first_frame(HELLO_WORLD),
             rounds,
         )

@@ -147,7 +147,7 @@ def _run(args, out: Output) -> int:
 
 
 def _run_text(result, trace_path: str | None) -> str:
-    from ..bench.runner import format_value
+    from ..kit.format import format_value
 
     check = "✓" if result.ok else "✗"
     lines = [

@@ -1,7 +1,8 @@
 """`microgpt-tui`: no command opens the app; a command runs one feature headless.
 
-Subcommands live one per module and are imported only when chosen, so `--help` and the app's
-start stay fast. Each module provides HELP, add_arguments(parser) and run(args, out) -> int.
+The commands are the registry's rows (tui/registry.py), one module each, imported only when
+chosen, so `--help` and the app's start stay fast. Each module provides HELP,
+add_arguments(parser) and run(args, out) -> int.
 """
 
 from __future__ import annotations
@@ -11,20 +12,12 @@ import importlib
 import os
 import sys
 
+from ..registry import CommandSpec, all_commands
 from .output import CLIError, Output, seed_type
 
 PROG = "microgpt-tui"
 
-# name -> (module, one-line help). Later features add their rows here.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "data": ("microgpt_tui.tui.cli.data_cmd", "show where the names dataset comes from"),
-    "bench": ("microgpt_tui.tui.cli.bench_cmd", "run benchmarks side by side with their peers"),
-    "kernels": ("microgpt_tui.tui.cli.kernels_cmd", "compile, run or simulate the CUDA kernels"),
-    "pi": ("microgpt_tui.tui.cli.pi_cmd", "estimate pi with darts: error bars and darts/s"),
-    "grad": ("microgpt_tui.tui.cli.grad_cmd", "evaluate an autograd program; print data and grads"),
-    "train": ("microgpt_tui.tui.cli.train_cmd", "train MicroGPT and print losses and names"),
-    "sample": ("microgpt_tui.tui.cli.sample_cmd", "generate names from a MicroGPT checkpoint"),
-}
+COMMANDS: dict[str, CommandSpec] = {command.name: command for command in all_commands()}
 
 
 def package_version() -> str:
@@ -70,12 +63,12 @@ def build_parser(command: str | None = None) -> Parser:
     parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, spec in COMMANDS.items():
         if name != command:  # only the chosen command's module is imported
-            sub.add_parser(name, help=help_text, add_help=False)
+            sub.add_parser(name, help=spec.help, add_help=False)
             continue
-        module = importlib.import_module(module_name)
-        command_parser = sub.add_parser(name, help=help_text, description=module.HELP)
+        module = importlib.import_module(spec.module)
+        command_parser = sub.add_parser(name, help=spec.help, description=module.HELP)
         command_parser.add_argument(
             "--json", action="store_true", help="print one JSON object per line"
         )
@@ -110,7 +103,8 @@ def run_app(args: argparse.Namespace) -> int:
             read_names_file(args.data)
         except DatasetError as error:
             raise CLIError(str(error)) from None
-    app = MicroGPTApp(seed=args.seed, data_path=args.data)
+    # The user's last theme comes back; an explicit --theme wins and is remembered.
+    app = MicroGPTApp(seed=args.seed, data_path=args.data, remember_theme=True)
     if args.theme is not None:
         if args.theme not in app.available_themes:
             names = ", ".join(sorted(app.available_themes))
@@ -128,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             return run_app(args)
-        module = importlib.import_module(COMMANDS[args.command][0])
+        module = importlib.import_module(COMMANDS[args.command].module)
         return module.run(args, Output(json_mode=args.json))
     except CLIError as error:
         sys.stderr.write(f"{PROG}: error: {error}\n")

@@ -1,4 +1,4 @@
-"""The home screen: the six questions, opened with 1–6 or Enter."""
+"""The home screen: the questions, opened with their number keys or Enter."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..kit.screen import BaseScreen
 from ..registry import QUESTIONS, Question, ScreenSpec, all_screens, find_screen
-from .base import BaseScreen
+
+# One key per question, from the registry: `1` opens question 1's first screen, and so on.
+QUESTION_KEYS = [
+    Binding(str(q.number), f"open_question({q.number})", q.short_title, show=False)
+    for q in QUESTIONS
+    if q.number <= 9
+]
 
 
 def _row_label(question: Question, spec: ScreenSpec, first: bool) -> Text:
@@ -27,17 +34,15 @@ class HomeScreen(BaseScreen):
     SUB_TITLE = "six interview questions you can run"
 
     BINDINGS = [
-        Binding("1", "open_question(1)", "Computers", show=False),
-        Binding("2", "open_question(2)", "Matmul", show=False),
-        Binding("3", "open_question(3)", "Pi", show=False),
-        Binding("4", "open_question(4)", "URL", show=False),
-        Binding("5", "open_question(5)", "GPT", show=False),
-        Binding("6", "open_question(6)", "CUDA", show=False),
+        *QUESTION_KEYS,
         Binding("j", "cursor(1)", "Down", show=False),
         Binding("k", "cursor(-1)", "Up", show=False),
         Binding("escape", "back", "Back", show=False),
     ]
-    HELP_NOTES = "1–6 open a question; ↑/↓ (or j/k) and Enter open any screen, parts included."
+    HELP_NOTES = (
+        f"{QUESTION_KEYS[0].key}–{QUESTION_KEYS[-1].key} open a question; ↑/↓ (or j/k) and Enter "
+        "open any screen, parts included."
+    )
 
     def compose_body(self) -> ComposeResult:
         rows = []
@@ -83,7 +88,8 @@ class HomeScreen(BaseScreen):
         self.query_one("#home-detail", Static).update(text)
 
     def action_open_question(self, number: int) -> None:
-        self.app.open_screen(QUESTIONS[number - 1].screens[0].screen_id)
+        question = next(q for q in QUESTIONS if q.number == number)
+        self.app.open_screen(question.screens[0].screen_id)
 
     def action_cursor(self, delta: int) -> None:
         option_list = self.query_one(OptionList)

@@ -1,193 +1,120 @@
 """Question 3: estimate pi by throwing darts, and watch the error shrink like 1/√n (or 1/n).
 
-Frames and bursts are computed in thread workers by the engine (`engine/montecarlo.py`); this
-screen only keeps the running tally and shows it. A frame throws `darts per frame` darts and
-draws at most DRAW_LIMIT of them (the newest); a burst counts up to 10^k darts on every core and
-reports progress about ten times a second.
+The screen composes, binds keys and draws. The run's bookkeeping is `pi_view.DartRun`; every
+dart is thrown in a job (`self.jobs`). The kit's Playback steps the run a frame at a time:
+forward throws `darts per frame` darts (the playback speed, 1 … 10^6, set with +/-), back takes
+the last frame away, g goes back to 0 darts. A burst (1…9) counts up to 10^k darts on every core
+as one step, with a progress bar; c stops it and keeps what it counted.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import threading
-import time
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import replace
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Input, ProgressBar, Static
-from textual.worker import get_current_worker
+from textual.widgets import ProgressBar, Static
 
-from ...engine.files import atomic_write_bytes
-from ...engine.montecarlo import (
-    MAX_SEED,
-    Darts,
-    Mode,
-    Progress,
-    Tally,
-    count_inside,
-    estimate_pi,
-    throw_darts,
-)
+from ...engine.montecarlo import Darts, Mode, Progress, any_set
+from ...engine.seeds import DART_SEED_BITS, seed_in_range
+from ..kit.jobs import JobContext, Result, process_pool, unexpected_note
+from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
+from ..kit.screen import QuestionScreen
+from ..modals.seed import SeedDialog
 from ..widgets.convergence_chart import ConvergenceChart
-from ..widgets.dart_canvas import DartCanvas
 from ..widgets.text_panel import TextPanel
-from .base import QuestionScreen, post_result
+from .pi_canvas import DartCanvas
+from .pi_view import (
+    DEFAULT_SPEED,
+    MODE_NAMES,
+    MODE_ORDER,
+    SPEEDS,
+    BurstResult,
+    DartRun,
+    Frame,
+    taken_back,
+    thrown_frame,
+)
 
-# Set by `microgpt-tui bench pi`: the screen writes how many frames it has shown to this file.
-FRAME_COUNTER_ENV = "MICROGPT_TUI_PI_FRAMES"
-
-FRAME_SECONDS = 1 / 12  # the animation's pace: ~12 updates a second
-DRAW_LIMIT = 4000  # darts drawn per frame (all are counted)
-SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000,
-          100_000, 200_000, 500_000, 1_000_000]
-DEFAULT_SPEED = 10
-PROGRESS_SECONDS = 0.1  # at most ~10 progress updates a second from a burst
-POINTS_PER_DECADE = 64  # the convergence chart keeps about this many points per decade of n
-MODE_ORDER = [Mode.PSEUDO, Mode.QUASI, Mode.PYTHON]
-MODE_NAMES = {
-    Mode.PSEUDO: "pseudo-random (numpy, every core)",
-    Mode.QUASI: "quasi-random (Halton 2, 3)",
-    Mode.PYTHON: "plain Python loop (one dart at a time)",
+# The kit's playback keys in this screen's words. Only Space stays on the Footer: at 80 columns,
+# beside the keys every screen shows, it has room for "space Play" and "1…9 Burst" and no more.
+PI_PLAYBACK_WORDS = {
+    "playback_toggle": ("Play", True),
+    "playback_step(1)": ("Throw one frame", False),
+    "playback_step(-1)": ("Take back the last frame", False),
+    "playback_speed(1)": ("More darts per frame", False),
+    "playback_speed(-1)": ("Fewer darts per frame", False),
+    "playback_jump(0)": ("Back to 0 darts", False),
+    "playback_jump(1)": ("Last step", False),  # disabled: darts never end
 }
+BURST_LABEL = "Burst"  # one description for keys 1…9: `?` lists them once, as "1…9"; the
+# palette has one entry per key (its help line names the key)
 
 
-@dataclass(frozen=True)
-class Frame:
-    """Darts start … start+count−1: how many landed inside, and the newest few to draw."""
+class FrameStepper:
+    """Playback's handle on the run: a step is a frame (or a whole burst); no last step."""
 
-    generation: int
-    start: int
-    count: int
-    inside: int
-    drawn: Darts
+    length = None
 
+    def __init__(self, screen: PiScreen) -> None:
+        self.screen = screen
 
-class _StopFlag:
-    """Set when the user cancels the burst or Textual cancels its worker (screen closed)."""
+    @property
+    def position(self) -> int:
+        return self.screen.run.steps
 
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.worker = None
+    @property
+    def busy(self) -> bool:
+        """A frame is being thrown or taken back, or a burst runs: ticks wait for it."""
+        return self.screen.jobs.running("frame") or self.screen.jobs.running("burst")
 
-    def is_set(self) -> bool:
-        return self.event.is_set() or (self.worker is not None and self.worker.is_cancelled)
-
-
-def parse_seed(text: str) -> int:
-    """A seed from the dialog: a whole number from 0 to 2^64−1, else ValueError with a message."""
-    cleaned = text.strip().replace("_", "")
-    if not cleaned:
-        raise ValueError("type a whole number, e.g. 42")
-    try:
-        seed = int(cleaned)
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a whole number") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise ValueError("the seed must be between 0 and 2^64−1")
-    return seed
+    def seek(self, position: int) -> None:
+        if position == 0:
+            self.screen.restart()
+        elif position > self.position:
+            self.screen.throw_frame()
+        else:
+            self.screen.take_back_frame()
 
 
-def dart_seed(app_seed: int) -> int:
-    """The app's seed (any int from --seed, negative or huge) as a dart seed, 0 … 2^64−1.
-
-    Seeds already in range are kept; others wrap modulo 2^64 (so −1 is 2^64−1).
-    """
-    return int(app_seed) % (MAX_SEED + 1)
-
-
-class SeedDialog(ModalScreen[int | None]):
-    """Asks for a seed; Enter applies it, Esc keeps the old one. Bad input keeps its text."""
-
-    BINDINGS = [Binding("escape", "cancel", "Keep the seed")]
-    DEFAULT_CSS = """
-    SeedDialog {
-        align: center middle;
-    }
-    #seed-body {
-        width: 50;
-        height: auto;
-        padding: 1 2;
-        border: round $primary;
-        background: $surface;
-    }
-    #seed-message {
-        margin-top: 1;
-    }
-    """
-
-    def __init__(self, seed: int) -> None:
-        super().__init__()
-        self.seed = seed
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="seed-body"):
-            yield Static(Text("Seed for the random darts", style="bold"))
-            seed_input = Input(str(self.seed), id="seed-input")
-            seed_input.cursor_blink = not self.app.is_headless
-            yield seed_input
-            yield Static("Enter applies (and restarts the run) · Esc keeps the seed",
-                         id="seed-message")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        try:
-            seed = parse_seed(event.value)
-        except ValueError as error:
-            self.query_one("#seed-message", Static).update(Text(str(error), style="bold red"))
-            return
-        self.dismiss(seed)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PiScreen(QuestionScreen):
+class PiScreen(PlaybackMixin, QuestionScreen):
     SCREEN_ID = "pi"
     CSS_PATH = "pi.tcss"
 
     BINDINGS = [
-        Binding("space", "toggle_run", "Run"),
-        Binding("plus", "speed(1)", "Speed", key_display="+/-"),
-        Binding("equals_sign", "speed(1)", "Faster", show=False),
-        Binding("minus", "speed(-1)", "Slower", show=False),
-        Binding("full_stop", "step", "Throw one frame", show=False),
-        Binding("1", "burst(1)", "Burst", key_display="1…9"),
-        *[Binding(str(k), f"burst({k})", "", show=False) for k in range(2, 10)],
+        *[replace(binding, description=PI_PLAYBACK_WORDS[binding.action][0],
+                  show=PI_PLAYBACK_WORDS[binding.action][1]) for binding in PLAYBACK_BINDINGS],
+        Binding("1", "burst(1)", BURST_LABEL, key_display="1…9"),
+        *[Binding(str(k), f"burst({k})", BURST_LABEL, show=False) for k in range(2, 10)],
         Binding("c", "cancel_burst", "Cancel burst"),
-        Binding("m", "cycle_mode", "Mode"),
-        Binding("r", "reset", "Reset", show=False),
+        Binding("m", "cycle_mode", "Switch pseudo / quasi / plain Python", show=False),
+        Binding("r", "reset", "Reset to 0 darts", show=False),
         Binding("s", "seed", "Set the seed", show=False),
     ]
     HELP_NOTES = (
         "Darts land on the unit square; the fraction inside the quarter circle tends to π/4. "
-        "Space animates a frame at a time (+/- sets darts per frame, 1 … 10^6; . throws one "
-        "frame while paused). 1…9 counts up to 10^k darts in the background on every core, "
-        "with a progress bar; c cancels it and keeps the darts counted so far. m switches "
-        "pseudo-random / quasi-random (Halton) / plain Python; r resets; s sets the seed. "
-        "The chart plots |estimate − π| against n on log-log axes: random darts follow the "
-        "1/√n guide, quasi-random points fall roughly like 1/n."
+        "Space plays a frame at a time (+/- sets darts per frame, 1 … 10^6); n/→ throws one "
+        "frame, b/← takes the last one back (a burst is one step), g goes back to 0 darts. "
+        "1…9 counts up to 10^k darts in the background on every core, with a progress bar; "
+        "c stops it and keeps the darts counted so far. m switches pseudo-random / "
+        "quasi-random (Halton) / plain Python; r resets; s sets the seed. The chart plots "
+        "|estimate − π| against n on log-log axes: random darts follow the 1/√n guide, "
+        "quasi-random points fall roughly like 1/n."
     )
 
     def __init__(self) -> None:
         super().__init__()
-        self.mode = Mode.PSEUDO
-        self.seed = 0
-        self.tally = Tally(0, 0)
-        self.speed_index = SPEEDS.index(DEFAULT_SPEED)
-        self.running = False
-        self.generation = 0  # bumped whenever the tally restarts or a burst takes over
-        self.points: list[tuple[int, float]] = []
-        self.burst_target: int | None = None
-        self._burst_stop: _StopFlag | None = None
-        self._burst_base = Tally(0, 0)
-        self.frames_shown = 0
-        self._frame_counter = os.environ.get(FRAME_COUNTER_ENV)
+        self.run = DartRun(seed=0, mode=Mode.PSEUDO)  # on mount: the app's seed
+        self.playback = Playback(self, self._show_status, speeds=SPEEDS, speed=DEFAULT_SPEED,
+                                 per_tick=lambda _: 1)
+        self.frames_shown = 0  # frames thrown and drawn (read by the `bench pi` probe)
+        self.burst_power: int | None = None  # k while a burst to 10^k runs
+        self._burst_stop: threading.Event | None = None
+        self._status_shape: list[int] = []  # the status line's word lengths, last shown
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -201,230 +128,172 @@ class PiScreen(QuestionScreen):
                 yield ProgressBar(id="pi-progress", show_eta=False)
 
     def on_mount(self) -> None:
-        self.seed = dart_seed(getattr(self.app, "seed", 0))
-        self.query_one("#pi-canvas").border_title = "unit square"
+        self.run = DartRun(seed_in_range(getattr(self.app, "seed", 0), DART_SEED_BITS),
+                           Mode.PSEUDO)
+        canvas = self.query_one("#pi-canvas", DartCanvas)
+        canvas.border_title = "unit square"
+        canvas.border_subtitle = "[$success]inside[/] ↙ arc ↗ [$error]outside[/]"
         self.query_one("#pi-chart").border_title = "|estimate − π| vs n"
         self.query_one("#pi-progress").display = False
-        self._show_stats()
-        self._show_status()
-        self._show_chart()
+        self.playback.attach(FrameStepper(self))
+        self._show_run()
 
     def on_screen_suspend(self) -> None:
-        # Leaving the screen pauses the animation (bursts go on and are there on return).
-        self._pause()
-
-    def on_unmount(self) -> None:
-        self._pause()
-        if self._burst_stop is not None:
-            self._burst_stop.event.set()
+        # Leaving the screen pauses the animation (a burst goes on and is there on return).
+        self.playback.pause()
+        self._show_status()
 
     # -- actions -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The Footer has room for cancel only while a burst runs (it is the key that matters
-        # then); at other times it is hidden and does nothing.
+        # While a burst runs it is the step in progress: only c, +/- and the restarts work.
+        bursting = self.jobs.running("burst")
         if action == "cancel_burst":
-            return self._burst_stop is not None
-        return True
-
-    def action_toggle_run(self) -> None:
-        if self._burst_stop is not None:
-            self.notify("A burst is running: c cancels it.", timeout=3)
-            return
-        if self.running:
-            self._pause()
-        else:
-            self.running = True
-            self._run_frames(self.generation, frames=None)
-        self._show_status()
-
-    def action_step(self) -> None:
-        if self.running or self._burst_stop is not None:
-            return
-        self._run_frames(self.generation, frames=1)
-
-    def action_speed(self, delta: int) -> None:
-        self.speed_index = min(max(self.speed_index + delta, 0), len(SPEEDS) - 1)
-        self._show_stats()
+            return bursting
+        if action == "playback_jump" and parameters == (1,):
+            return False  # darts never end: there is no last step
+        if bursting and (action == "burst" or action.startswith("playback_")):
+            return action == "playback_speed"
+        return super().check_action(action, parameters)
 
     def action_burst(self, power: int) -> None:
         target = 10**power
-        if self._burst_stop is not None:
-            self.notify("A burst is already running: c cancels it.", timeout=3)
-            return
-        if self.tally.darts >= target:
+        start = self.run.tally.darts
+        if start >= target:
             self.notify(f"Already past 10^{power} darts: r resets.", timeout=3)
             return
-        self._pause()
-        self.generation += 1
-        self.burst_target = target
-        self._burst_base = self.tally
-        self._burst_stop = _StopFlag()
+        self.playback.pause()
+        self.jobs.cancel("frame")
+        run, stop = self.run, threading.Event()
+        run.begin_step()
+        self.burst_power, self._burst_stop = power, stop
         progress = self.query_one("#pi-progress", ProgressBar)
-        progress.update(total=target - self.tally.darts, progress=0)
+        progress.update(total=target - start, progress=0)
         progress.display = True
+        pool = process_pool() if run.mode is Mode.PYTHON else None  # see _work
+        self.jobs.start(
+            "burst",
+            lambda job: run.burst(start, target - start, any_set(stop, job), job.report, pool),
+            on_progress=self._show_burst_progress,
+            on_done=self._finish_burst,
+            on_failed=self._burst_failed,
+            expected=(Exception,),  # any failure: end the burst cleanly, then say why
+        )
         self.refresh_bindings()
         self._show_status()
-        self._run_burst(self.generation, self.tally.darts, target, self._burst_stop)
 
     def action_cancel_burst(self) -> None:
         if self._burst_stop is not None:
-            self._burst_stop.event.set()
+            self._burst_stop.set()  # the burst ends at its next piece, keeping what it counted
 
     def action_cycle_mode(self) -> None:
-        self.mode = MODE_ORDER[(MODE_ORDER.index(self.mode) + 1) % len(MODE_ORDER)]
-        self._restart()
+        mode = MODE_ORDER[(MODE_ORDER.index(self.run.mode) + 1) % len(MODE_ORDER)]
+        self.restart(mode=mode)
 
     def action_reset(self) -> None:
-        self._restart()
+        self.restart()
 
     def action_seed(self) -> None:
         def apply(seed: int | None) -> None:
             if seed is not None:
-                self.seed = seed
-                self._restart()
+                self.restart(seed=seed)
 
-        self.app.push_screen(SeedDialog(self.seed), apply)
+        self.app.push_screen(SeedDialog(self.run.seed), apply)
 
-    # -- state changes -----------------------------------------------------------------------
+    # -- steps (the stepper's moves) ---------------------------------------------------------
 
-    def _pause(self) -> None:
-        self.running = False
-        self.workers.cancel_group(self, "pi-animate")
-
-    def _restart(self) -> None:
-        """Back to zero darts with the current mode and seed (cancelling any work)."""
-        self._pause()
-        if self._burst_stop is not None:
-            self._burst_stop.event.set()
+    def restart(self, *, seed: int | None = None, mode: Mode | None = None) -> None:
+        """Back to 0 darts (with a new seed or mode if given); any work in flight is dropped."""
+        self.playback.pause()
+        self.jobs.cancel("frame")
+        self.jobs.cancel("burst")
         self._end_burst()
-        self.generation += 1
-        self.tally = Tally(0, 0)
-        self.points = []
+        self.run = DartRun(self.run.seed if seed is None else seed,
+                           self.run.mode if mode is None else mode)
         self.query_one("#pi-canvas", DartCanvas).reset()
+        self._show_run()
+
+    def throw_frame(self) -> None:
+        run = self.run
+        self.jobs.start("frame", self._work(thrown_frame, run.seed, run.mode, run.tally.darts,
+                                            self.playback.speed), on_done=self._apply_frame)
+
+    def take_back_frame(self) -> None:
+        run = self.run
+        if not run.can_undo:
+            self.notify("Older frames are not kept: g goes back to 0 darts.", timeout=3)
+            return
+        self.jobs.start("frame", self._work(taken_back, run.seed, run.mode, run.last_frame,
+                                            run.previous_frame), on_done=self._apply_take_back)
+
+    def _work(self, function: Callable[..., Result], *args) -> Callable[[JobContext], Result]:
+        """A job's work: `function(*args)` on the job's thread, or in a worker process when
+        the darts are thrown by a plain-Python loop (on a thread it would hold the GIL that
+        the UI thread needs for every key and frame)."""
+        if self.run.mode is Mode.PYTHON:
+            return lambda job: job.in_process(function, *args)
+        return lambda _: function(*args)
+
+    # -- results (UI thread; the kit has already dropped anything stale) ---------------------
+
+    def _apply_frame(self, thrown: tuple[Frame, Darts]) -> None:
+        frame, drawn = thrown
+        self.run.add(frame)
+        self.query_one("#pi-canvas", DartCanvas).add(drawn)
+        self.frames_shown += 1
+        self._show_run()
+
+    def _apply_take_back(self, drawn: tuple[Darts, Darts]) -> None:
+        removed, newest = drawn
+        self.run.undo()
+        self.query_one("#pi-canvas", DartCanvas).take_back(removed, newest)
+        self._show_run()
+
+    def _show_burst_progress(self, progress: Progress) -> None:
+        self.run.step_progress(progress.tally)
+        self.query_one("#pi-progress", ProgressBar).update(progress=progress.tally.darts)
         self._show_stats()
-        self._show_status()
         self._show_chart()
+        self._show_status(f"{progress.darts_per_second:.3g} darts/s")
+
+    def _finish_burst(self, result: BurstResult) -> None:
+        last = result.progress
+        if last is not None:
+            self.run.step_progress(last.tally)
+        if self.run.end_step() is not None:
+            self.query_one("#pi-canvas", DartCanvas).add(result.drawn)
+        if last is None:
+            self.notify("Burst cancelled before any darts were counted.", timeout=4)
+        else:
+            verb = "done" if last.complete else "cancelled"
+            self.notify(f"Burst {verb}: {last.tally.darts:,} darts at "
+                        f"{last.darts_per_second:.3g} darts/s.", timeout=4)
+        self._end_burst()
+        self._show_run()
+
+    def _burst_failed(self, error: BaseException) -> None:
+        self.run.end_step()  # keeps the darts it had counted, as one step
+        self._end_burst()
+        self._show_run()
+        self.notify(unexpected_note("burst", error), severity="error", timeout=8)
 
     def _end_burst(self) -> None:
-        self._burst_stop = None
-        self.burst_target = None
+        self.burst_power, self._burst_stop = None, None
         self.query_one("#pi-progress", ProgressBar).display = False
         self.refresh_bindings()
 
-    def _record_point(self) -> None:
-        """Add (n, |error|) to the chart's series, one point per 1/64 decade of n."""
-        n = self.tally.darts
-        point = (n, self.tally.error)
-        if self.points and math.log10(n) - math.log10(self.points[-1][0]) < 1 / POINTS_PER_DECADE:
-            self.points[-1] = point
-        else:
-            self.points.append(point)
-
-    # -- workers (engine work off the UI thread) ---------------------------------------------
-
-    @work(thread=True, exclusive=True, group="pi-animate")
-    def _run_frames(self, generation: int, frames: int | None) -> None:
-        worker = get_current_worker()
-        shown = 0
-        while not worker.is_cancelled and (frames is None or shown < frames):
-            began = time.monotonic()
-            frame = self._throw_frame(generation, self.tally.darts, SPEEDS[self.speed_index])
-            if not post_result(self.app, self._apply_frame, frame):
-                return
-            shown += 1
-            if frames is None or shown < frames:
-                time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - began)))
-
-    def _throw_frame(self, generation: int, start: int, count: int) -> Frame:
-        options = {"seed": self.seed, "mode": self.mode}
-        if count <= DRAW_LIMIT:
-            drawn = throw_darts(count, start=start, **options)
-            inside = int(drawn.inside.sum())
-        else:
-            inside = count_inside(count, start=start, **options)
-            drawn = throw_darts(DRAW_LIMIT, start=start + count - DRAW_LIMIT, **options)
-        return Frame(generation, start, count, inside, drawn)
-
-    @work(thread=True, exclusive=True, group="pi-burst")
-    def _run_burst(self, generation: int, start: int, target: int, stop: _StopFlag) -> None:
-        stop.worker = get_current_worker()
-        options = {"seed": self.seed, "mode": self.mode}
-        last_post = -math.inf
-        last: Progress | None = None
-        for last in estimate_pi(target - start, start=start, cancel=stop, **options):
-            now = time.monotonic()
-            if now - last_post >= PROGRESS_SECONDS and not last.complete:
-                last_post = now
-                self.app.call_from_thread(self._apply_burst_progress, generation, last)
-        drawn = None
-        if last is not None:
-            count = min(DRAW_LIMIT, last.tally.darts)
-            drawn = throw_darts(count, start=start + last.tally.darts - count, **options)
-        post_result(self.app, self._finish_burst, generation, last, drawn)
-
-    # -- applying results (UI thread) --------------------------------------------------------
-
-    def _apply_frame(self, frame: Frame) -> None:
-        if frame.generation != self.generation or frame.start != self.tally.darts:
-            return  # thrown for a run that has since been reset or taken over by a burst
-        self.tally += Tally(frame.count, frame.inside)
-        self._record_point()
-        self.query_one("#pi-canvas", DartCanvas).add_darts(frame.drawn.x, frame.drawn.y)
-        self._show_stats()
-        self._show_chart()
-        self._count_frame()
-
-    def _apply_burst_progress(self, generation: int, progress: Progress) -> None:
-        if generation != self.generation:
-            return
-        self.tally = self._burst_base + progress.tally
-        self._record_point()
-        self.query_one("#pi-progress", ProgressBar).update(progress=progress.tally.darts)
-        rate = progress.darts_per_second
-        self.query_one("#pi-status", Static).update(
-            Text.assemble(
-                (f"burst to {self.burst_target:.0e} darts ", "bold"),
-                f"{rate:.3g} darts/s · c cancels",
-            )
-        )
-        self._show_stats()
-        self._show_chart()
-
-    def _finish_burst(self, generation: int, last: Progress | None, drawn: Darts | None) -> None:
-        if generation != self.generation:
-            return
-        complete = last is not None and last.complete
-        if last is not None:
-            self.tally = self._burst_base + last.tally
-            self._record_point()
-            if drawn is not None and drawn.x.size:
-                self.query_one("#pi-canvas", DartCanvas).add_darts(drawn.x, drawn.y)
-            rate = f"{last.darts_per_second:.3g} darts/s"
-            verb = "done" if complete else "cancelled"
-            self.notify(f"Burst {verb}: {last.tally.darts:,} darts at {rate}.", timeout=4)
-        else:
-            self.notify("Burst cancelled before any darts were counted.", timeout=4)
-        self._end_burst()
-        self._show_stats()
-        self._show_status()
-        self._show_chart()
-
-    def _count_frame(self) -> None:
-        self.frames_shown += 1
-        if self._frame_counter:
-            # Atomic, so the bench polling this file never reads it half-written.
-            atomic_write_bytes(Path(self._frame_counter), str(self.frames_shown).encode())
-
     # -- rendering ---------------------------------------------------------------------------
 
+    def _show_run(self) -> None:
+        self._show_stats()
+        self._show_chart()
+        self._show_status()
+
     def _show_stats(self) -> None:
-        tally = self.tally
-        seed = "no seed" if self.mode is Mode.QUASI else f"seed {self.seed} (s)"
-        lines = [
-            Text(MODE_NAMES[self.mode], style="bold"),
-            Text(f"{seed} · {SPEEDS[self.speed_index]:,} darts/frame (+/-)", style="dim"),
-        ]
+        run, tally = self.run, self.run.tally
+        seed = ("no seed: Halton points are fixed" if run.mode is Mode.QUASI
+                else f"seed {run.seed} (s)")
+        lines = [Text(f"{MODE_NAMES[run.mode]} (m)", style="bold"), Text(seed, style="dim")]
 
         def stat(label: str, value: str, style: str = "") -> None:
             lines.append(Text.assemble((f"{label:<11}", "dim"), (value, style)))
@@ -434,8 +303,8 @@ class PiScreen(QuestionScreen):
         stat("inside", f"{tally.inside:,}")
         stat("estimate", f"{tally.estimate:.9f}" if counted else "—", "bold")
         stat("|est − π|", f"{tally.error:.3e}" if counted else "—")
-        if self.mode is Mode.QUASI:
-            stat("std error", "none: points not random")
+        if run.mode is Mode.QUASI:
+            stat("std error", "none (points not random)")
             stat("95% CI", "none")
         else:
             low, high = tally.interval95
@@ -443,18 +312,19 @@ class PiScreen(QuestionScreen):
             stat("95% CI", f"{low:.6f} … {high:.6f}" if counted else "—")
         self.query_one("#pi-stats", TextPanel).set_lines(lines)
 
-    def _show_status(self) -> None:
-        if self._burst_stop is not None:
-            status = Text.assemble((f"burst to {self.burst_target:.0e} darts", "bold"),
-                                   " · c cancels")
-        elif self.running:
-            status = Text.assemble(("▶ running", "bold green"), " · Space pauses")
+    def _show_status(self, rate: str = "") -> None:
+        if self.burst_power is not None:
+            status = Text.assemble((f"burst to 10^{self.burst_power}", "bold"),
+                                   f" · {rate}" if rate else "")
         else:
-            status = Text.assemble(("⏸ paused", "bold"), " · Space runs · r resets")
-        self.query_one("#pi-status", Static).update(status)
+            status = self.playback.status("frame") + Text(" darts/frame")
+        # Its height is auto, but only words of new lengths can wrap differently: a frame
+        # that changes digits, not lengths, repaints the line without a layout pass.
+        shape = [len(word) for word in status.plain.split(" ")]
+        self.query_one("#pi-status", Static).update(status, layout=shape != self._status_shape)
+        self._status_shape = shape
 
     def _show_chart(self) -> None:
         self.query_one("#pi-chart", ConvergenceChart).set_points(
-            self.points, show_linear_guide=self.mode is Mode.QUASI
+            self.run.points, show_linear_guide=self.run.mode is Mode.QUASI
         )
-

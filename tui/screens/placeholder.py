@@ -5,14 +5,20 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
 from textual.widgets import Static
 
-from .base import QuestionScreen
+from ..kit.screen import QuestionScreen
 
 
 class PlaceholderScreen(QuestionScreen):
     CSS_PATH = "placeholder.tcss"
     ANSWER_SHOWN = True
+
+    def _apply_size(self, size: Size) -> None:
+        # "Coming soon" is short: it stays beside the answer at any width.
+        super()._apply_size(size)
+        self.remove_class("-narrow")
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="coming"):

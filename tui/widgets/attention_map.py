@@ -1,25 +1,22 @@
 """An attention heatmap: one head's weights, query position (row) × key position (column).
 
-Each cell is two columns wide with its background shaded from the panel colour (weight 0) to
-full intensity (weight 1); the tokens label both axes. Positions beyond the widget's room are
-cut off, never wrapped.
+Each cell is two columns of a shade glyph, ░ (a weight near 0) to █ (weight 1), in the theme's
+colour for weights, so the pattern reads on any theme and without colour; keys a query may not
+attend to (the future) stay blank. The tokens label both axes. Positions beyond the widget's
+room are cut off, never wrapped.
 """
 
 from __future__ import annotations
 
-from rich.color import Color
-from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-LOW = (24, 24, 40)
-HIGH = (255, 196, 64)
+SHADES = "░▒▓█"
 
 
-def _shade(weight: float) -> Style:
+def _shade(weight: float) -> str:
     w = min(1.0, max(0.0, weight)) ** 0.6  # lift small weights so the pattern shows
-    rgb = tuple(round(lo + (hi - lo) * w) for lo, hi in zip(LOW, HIGH, strict=True))
-    return Style(bgcolor=Color.from_rgb(*rgb))
+    return SHADES[min(len(SHADES) - 1, int(w * len(SHADES)))] * 2
 
 
 def _short(label: str) -> str:
@@ -28,6 +25,13 @@ def _short(label: str) -> str:
 
 class AttentionMap(Widget):
     """Shows maps[layer][head] of an (n_layer, n_head, T, T) array with token labels."""
+
+    COMPONENT_CLASSES = {"attention-map--weight"}
+    DEFAULT_CSS = """
+    AttentionMap > .attention-map--weight {
+        color: $warning;
+    }
+    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,6 +67,7 @@ class AttentionMap(Widget):
         count = max(1, min(heads, width // max(block, 1)))  # heads side by side when they fit
         first = self.head_index
         picked = [(first + i) % heads for i in range(count)]
+        weight_style = self.get_component_rich_style("attention-map--weight")
         out = Text(no_wrap=True, overflow="crop")
         out.append(f"'{self.name_shown}'", "bold")
         out.append(f"  layer {self.layer_index + 1}/{layers}", "dim")
@@ -79,8 +84,10 @@ class AttentionMap(Widget):
                 weights = self.maps[self.layer_index, head]
                 out.append(f"{_short(self.labels[query]):>2} ", "dim")
                 for key in range(shown):
-                    style = _shade(float(weights[query, key])) if key <= query else None
-                    out.append("  ", style or "")
+                    if key <= query:
+                        out.append(_shade(float(weights[query, key])), weight_style)
+                    else:
+                        out.append("  ")
                 out.append("  ")
             out.append("\n")
         return out

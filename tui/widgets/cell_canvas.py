@@ -1,12 +1,15 @@
 """A grid of styled characters that repaints only the cells that changed (for SSH).
 
 Subclasses draw by building rows of (character, style) cells in `build_rows(width, height)` and
-calling `redraw()`; the canvas compares the new rows with those on screen and asks Textual to
-repaint only the changed spans. Textual resends a repainted line from the left edge of the
-widget that owns it, so the canvas is made of narrow vertical slices (`SLICES` of them): a
-changed cell costs at most one slice's width of characters on the wire.
+calling `redraw()` (or `redraw_soon()` for a stream of updates); the canvas compares the new
+rows with those on screen and asks Textual to repaint only the changed spans. Textual resends
+a repainted line from the left edge of the widget that owns it, so the canvas is made of narrow
+vertical slices (`SLICES` of them): a changed cell costs at most one slice's width of
+characters on the wire. With `SLICES = 0` the canvas draws its lines itself: it is then no
+container, so its height may be `auto` (from `get_content_height`).
 
-`braille_cells` turns a high-resolution dot grid into braille characters (2×4 dots per cell).
+`braille_cells` turns a high-resolution dot grid into braille characters (2×4 dots per cell);
+the charts built on it live in `braille_chart`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import ClassVar
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -40,6 +44,10 @@ def braille_cells(lit: np.ndarray) -> np.ndarray:
     # An empty cell is a space: one byte on the wire instead of three.
     codes[codes == 0x2800] = ord(" ")
     return codes
+
+
+def text_cells(text: str, style: Style | None) -> Row:
+    return [(ch, style) for ch in text]
 
 
 def changed_spans(old: Row, new: Row, join_gap: int = 4) -> list[tuple[int, int]]:
@@ -96,18 +104,13 @@ class CanvasSlice(Widget):
         return self.region.x - self.canvas.content_region.x
 
     def render_line(self, y: int) -> Strip:
-        rows = self.canvas.rows
-        width = self.size.width
-        base = self.canvas.rich_style
-        if y >= len(rows):
-            return Strip.blank(width, base)
-        return row_strip(rows[y][self.column :], width, base)
+        return self.canvas.row_line(y, self.column, self.size.width)
 
 
 class CellCanvas(Widget):
     """Rows of styled cells, repainted span by span, slice by slice."""
 
-    SLICES: ClassVar[int] = 1
+    SLICES: ClassVar[int] = 1  # 0: no slices, the canvas draws its lines itself
 
     DEFAULT_CSS = """
     CellCanvas {
@@ -121,6 +124,9 @@ class CellCanvas(Widget):
         super().__init__(id=id, classes=classes)
         self.rows: list[Row] = []
         self._drawn_size = Size(0, 0)
+        self._redraw_pending = False
+        # rich_style walks every ancestor: taken once a redraw, not once a line.
+        self._base_style: Style | None = None
 
     def compose(self) -> ComposeResult:
         for _ in range(self.SLICES):
@@ -130,18 +136,51 @@ class CellCanvas(Widget):
         """The content for a canvas of `width` × `height` cells (either may be 0)."""
         raise NotImplementedError
 
+    def row_line(self, y: int, column: int, width: int) -> Strip:
+        """Line `y` of the canvas from `column` on, `width` cells wide."""
+        base = self._base_style or self.rich_style
+        if y >= len(self.rows):
+            return Strip.blank(width, base)
+        return row_strip(self.rows[y][column:], width, base)
+
+    def render(self) -> RenderResult:
+        """A sliceless canvas's rows as Rich Text, all at once (Textual draws them line by
+        line with render_line); blank under slices, which draw the rows themselves."""
+        if self.SLICES:
+            return super().render()
+        text = Text()
+        for index, row in enumerate(self.rows):
+            if index:
+                text.append("\n")
+            for char, style in row:
+                text.append(char, style)
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        if self.SLICES:
+            return super().render_line(y)  # the background: the slices cover it
+        return self.row_line(y, 0, self.size.width)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base_style = None
+
     def redraw(self) -> None:
         """Rebuild the rows and repaint what differs from the screen."""
         size = self.size
         rows = self.build_rows(size.width, size.height)
-        slices = list(self.query_children(CanvasSlice))
+        self._base_style = self.rich_style
+        pieces: list[Widget] = list(self.query_children(CanvasSlice)) if self.SLICES else [self]
         if size != self._drawn_size or len(rows) != len(self.rows):
             self.rows = rows
             self._drawn_size = size
-            for piece in slices:
+            for piece in pieces:
                 piece.refresh()
             return
-        bounds = [(piece, piece.column, piece.column + piece.size.width) for piece in slices]
+        bounds = []
+        for piece in pieces:
+            left = piece.column if isinstance(piece, CanvasSlice) else 0
+            bounds.append((piece, left, left + piece.size.width))
         for y, (old, new) in enumerate(zip(self.rows, rows, strict=True)):
             if old == new:
                 continue
@@ -151,6 +190,18 @@ class CellCanvas(Widget):
                         start = max(first, left)
                         piece.refresh(Region(start - left, y, min(end, right) - start, 1))
         self.rows = rows
+
+    def redraw_soon(self) -> None:
+        """Redraw once, after the next screen refresh, however many changes come before it
+        (a stream of updates costs one repaint per frame, not one per update)."""
+        if self._redraw_pending or not self.is_mounted:
+            return  # an unmounted canvas draws when it first gets a size
+        self._redraw_pending = True
+        self.call_after_refresh(self._pending_redraw)
+
+    def _pending_redraw(self) -> None:
+        self._redraw_pending = False
+        self.redraw()
 
     def on_resize(self) -> None:
         self.redraw()

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from rich.style import Style
 
-from .cell_canvas import CellCanvas, Row, braille_cells
+from .braille_chart import BrailleChart, ChartFrame, DotLayer, draw_segment, scale
 
 N_DECADES = (0, 10)
 ERROR_DECADES = (-7, 0)
@@ -27,10 +27,12 @@ LINEAR_GUIDE = Style(color="blue")
 LABEL = Style(dim=True)
 
 
-class ConvergenceChart(CellCanvas):
+class ConvergenceChart(BrailleChart):
     """Points (n, |error|) on fixed log-log axes, with the 1/√n guide and optionally 4/n."""
 
     SLICES = 6  # narrow slices: a changed cell resends at most a slice's width
+    LABEL_WIDTH = LABEL_WIDTH
+    AXIS_TICK = "│"
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -49,34 +51,19 @@ class ConvergenceChart(CellCanvas):
         self.show_linear_guide = show_linear_guide
         self.redraw()
 
-    def build_rows(self, width: int, height: int) -> list[Row]:
-        plot_width, plot_height = width - LABEL_WIDTH, height - 1
-        if plot_width < 2 or plot_height < 2:
-            return []
+    def label_style(self) -> Style:
+        return LABEL
+
+    def frame(self, plot_width: int, plot_height: int) -> ChartFrame:
         dots_x, dots_y = 2 * plot_width, 4 * plot_height
-        layers = [(POINT, self._point_dots(dots_x, dots_y))]
-        layers.append((SQRT_GUIDE, _guide(dots_x, dots_y, linear=False)))
+        layers = [
+            DotLayer(POINT, self._point_dots(dots_x, dots_y)),
+            DotLayer(SQRT_GUIDE, _guide(dots_x, dots_y, linear=False)),
+        ]
         if self.show_linear_guide:
-            layers.append((LINEAR_GUIDE, _guide(dots_x, dots_y, linear=True)))
-        lit = np.zeros((dots_y, dots_x), dtype=bool)
-        style_of_cell = np.full((plot_height, plot_width), -1, dtype=np.int8)
-        for index in reversed(range(len(layers))):  # earlier layers win a shared cell
-            dots = layers[index][1]
-            lit |= dots
-            in_cell = dots.reshape(plot_height, 4, plot_width, 2).any(axis=(1, 3))
-            style_of_cell[in_cell] = index
-        codes = braille_cells(lit)
-        labels = _error_labels(plot_height)
-        rows: list[Row] = []
-        for r in range(plot_height):
-            row: Row = [(ch, LABEL) for ch in labels.get(r, "").rjust(LABEL_WIDTH - 1)[:4]]
-            row.append(("│", LABEL))
-            for c in range(plot_width):
-                index = style_of_cell[r, c]
-                row.append((chr(codes[r, c]), layers[index][0] if index >= 0 else None))
-            rows.append(row)
-        rows.append([(ch, LABEL) for ch in _n_axis_line(width)])
-        return rows
+            layers.append(DotLayer(LINEAR_GUIDE, _guide(dots_x, dots_y, linear=True)))
+        return ChartFrame(layers, _error_labels(plot_height),
+                          _n_axis_line(LABEL_WIDTH + plot_width))
 
     def _point_dots(self, dots_x: int, dots_y: int) -> np.ndarray:
         """The series as a line through its points (consecutive points joined)."""
@@ -87,35 +74,21 @@ class ConvergenceChart(CellCanvas):
             previous: tuple[int, int] | None = None
             for point in self._points[:-1]:
                 cell = _point_cell(point, dots_x, dots_y)
-                _join(settled, previous or cell, cell)
+                draw_segment(settled, previous or cell, cell)
                 previous = cell
             self._settled = (key, settled)
         lit = self._settled[1].copy()
         if cells:
-            _join(lit, cells[0], cells[-1])
+            draw_segment(lit, cells[0], cells[-1])
         return lit
 
 
 def _point_cell(point: tuple[int, float], dots_x: int, dots_y: int) -> tuple[int, int]:
     """The (row, column) dot of a (darts, |error|) point."""
     darts, error = point
-    column = _scale(math.log10(max(darts, 1)), N_DECADES, dots_x)
-    row = dots_y - 1 - _scale(math.log10(max(error, 1e-300)), ERROR_DECADES, dots_y)
+    column = scale(math.log10(max(darts, 1)), *N_DECADES, dots_x)
+    row = dots_y - 1 - scale(math.log10(max(error, 1e-300)), *ERROR_DECADES, dots_y)
     return row, column
-
-
-def _join(lit: np.ndarray, start: tuple[int, int], end: tuple[int, int]) -> None:
-    """Light the dots on the straight segment from start to end, (row, column) each."""
-    steps = max(abs(end[0] - start[0]), abs(end[1] - start[1]), 1)
-    rows = np.round(np.linspace(start[0], end[0], steps + 1)).astype(int)
-    columns = np.round(np.linspace(start[1], end[1], steps + 1)).astype(int)
-    lit[rows, columns] = True
-
-
-def _scale(value: float, decades: tuple[int, int], dots: int) -> int:
-    low, high = decades
-    position = round((value - low) / (high - low) * (dots - 1))
-    return min(max(position, 0), dots - 1)
 
 
 @lru_cache(maxsize=8)
@@ -140,7 +113,7 @@ def _error_labels(plot_height: int) -> dict[int, str]:
     low, high = ERROR_DECADES
     labels = {}
     for decade in range(high, low - 1, -2):
-        row = (plot_height - 1) - _scale(decade, ERROR_DECADES, plot_height)
+        row = (plot_height - 1) - scale(decade, *ERROR_DECADES, plot_height)
         labels[row] = "1" if decade == 0 else f"1e{decade}"
     return labels
 
@@ -151,7 +124,7 @@ def _n_axis_line(width: int) -> str:
     plot_width = width - LABEL_WIDTH
     for decade in range(N_DECADES[0], N_DECADES[1] + 1, 2):
         text = "n=1" if decade == 0 else f"1e{decade}"
-        column = LABEL_WIDTH + _scale(decade, N_DECADES, plot_width)
+        column = LABEL_WIDTH + scale(decade, *N_DECADES, plot_width)
         start = min(max(column - len(text) // 2, 0), width - len(text))
         if all(ch == " " for ch in line[max(start - 1, 0) : start + len(text)]):
             line[start : start + len(text)] = text

@@ -4,6 +4,10 @@ The widget knows nothing about autograd: a `DagModel` says what each box reads a
 neighbours and edge are highlighted. A frame is built for the viewport alone (cost grows with
 the terminal, not the graph) and only the lines that differ from the last frame are refreshed.
 `render_viewport()` is a plain function so benchmarks and tests can draw without a terminal.
+
+Every state reads without colour: the step's node has a double border (▶ on one-line boxes),
+the Tab cursor a heavy one (◆), the step's inputs rounded corners, the updated edge heavy
+lines; a node not evaluated yet reads "?". Colours come from the theme (component classes).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ...engine.graph_layout import GLYPHS, LEFT, RIGHT, GraphLayout
+from ...engine.graph_layout import GLYPHS, HEAVY_GLYPHS, LEFT, RIGHT, GraphLayout
 
 
 class DagModel(Protocol):
@@ -30,7 +34,7 @@ class DagModel(Protocol):
         ...
 
     def summary(self, node: int) -> str:
-        """The one-line text of a compact box."""
+        """The one-line text of a compact box (its first cell is the box's state marker)."""
         ...
 
     def is_pending(self, node: int) -> bool:
@@ -49,6 +53,7 @@ class Highlight:
     route: set[tuple[int, int]] = field(default_factory=set)
 
 
+# Fallback colours for drawing without a widget (benchmarks, tests); DagView uses the theme's.
 STYLES: dict[str, Style] = {
     "blank": Style(),
     "edge": Style(color="grey50"),
@@ -61,6 +66,29 @@ STYLES: dict[str, Style] = {
 }
 
 
+@dataclass(frozen=True)
+class BoxLook:
+    """The glyphs of one box state: border corners and lines, the label's caps, the ports where
+    edges enter (left) and leave (right), and the marker of one-line boxes."""
+
+    corners: str  # top-left, top-right, bottom-left, bottom-right
+    horizontal: str
+    vertical: str
+    caps: str  # either side of the label in the top border
+    ports: str  # entering, leaving
+    marker: str  # first cell of a one-line box
+    brackets: str  # around the one-cell label of the overview
+
+
+LOOKS: dict[str, BoxLook] = {
+    "box": BoxLook("┌┐└┘", "─", "│", "╴╶", "┤├", " ", "[]"),
+    "box_current": BoxLook("╔╗╚╝", "═", "║", "  ", "╢╟", "▶", "▶◀"),
+    "box_related": BoxLook("╭╮╰╯", "─", "│", "╴╶", "┤├", "›", "()"),
+    "box_selected": BoxLook("┏┓┗┛", "━", "┃", "╸╺", "┫┣", "◆", "◆◆"),
+}
+LOOKS["box_pending"] = LOOKS["box"]
+
+
 def _box_style(node: int, model: DagModel, highlight: Highlight) -> str:
     if node == highlight.current:
         return "box_current"
@@ -71,21 +99,25 @@ def _box_style(node: int, model: DagModel, highlight: Highlight) -> str:
     return "box_pending" if model.is_pending(node) else "box"
 
 
-def _box_rows(node: int, layout: GraphLayout, model: DagModel) -> list[str]:
+def _box_rows(node: int, layout: GraphLayout, model: DagModel, look: BoxLook) -> list[str]:
     """The text rows of one box at the layout's zoom level, each exactly box_width long."""
     style = layout.style
     width = style.box_width
     if style.box_height == 1:
         if width <= 3:
-            return [f"[{model.label(node)[:1] or '·'}]"[:width].ljust(width)]
-        return [model.summary(node)[:width].ljust(width)]
+            label = model.label(node)[:1] or "·"
+            return [f"{look.brackets[0]}{label}{look.brackets[1]}"[:width].ljust(width)]
+        return [(look.marker + model.summary(node))[:width].ljust(width)]
     inner = width - 2
     label = model.label(node)[: inner - 2]
-    top = "┌" + f"╴{label}╶".ljust(inner, "─")[:inner] + "┐"
+    corners, side = look.corners, look.vertical
+    title = f"{look.caps[0]}{label}{look.caps[1]}".ljust(inner, look.horizontal)[:inner]
     first, second = model.lines(node)
-    rows = [top, "│" + first[:inner].ljust(inner) + "│", "│" + second[:inner].ljust(inner) + "│"]
-    rows += ["│" + " " * inner + "│"] * (style.box_height - 4)
-    rows.append("└" + "─" * inner + "┘")
+    rows = [corners[0] + title + corners[1],
+            side + first[:inner].ljust(inner) + side,
+            side + second[:inner].ljust(inner) + side]
+    rows += [side + " " * inner + side] * (style.box_height - 4)
+    rows.append(corners[2] + look.horizontal * inner + corners[3])
     return rows
 
 
@@ -97,8 +129,11 @@ def render_viewport(
     y0: int,
     width: int,
     height: int,
+    styles: dict[str, Style] = STYLES,
 ) -> list[Strip]:
-    """The cells x0 <= x < x0+width, y0 <= y < y0+height of the drawing, one Strip per row."""
+    """The cells x0 <= x < x0+width, y0 <= y < y0+height of the drawing, one Strip per row.
+
+    styles: a Style per kind of cell (the keys of STYLES)."""
     width, height = max(width, 0), max(height, 0)
     chars = [[" "] * width for _ in range(height)]
     kinds = [["blank"] * width for _ in range(height)]
@@ -110,21 +145,24 @@ def render_viewport(
         for column in range(width):
             mask = cells.get((x0 + column, y))
             if mask:
-                char_row[column] = GLYPHS[mask]
-                kind_row[column] = "edge_hot" if (x0 + column, y) in hot else "edge"
+                if (x0 + column, y) in hot:
+                    char_row[column], kind_row[column] = HEAVY_GLYPHS[mask], "edge_hot"
+                else:
+                    char_row[column], kind_row[column] = GLYPHS[mask], "edge"
     style = layout.style
     port = style.port_row
     for node in layout.nodes_in(x0, y0, x0 + width, y0 + height):
         bx, by = layout.box(node)
         kind = _box_style(node, model, highlight)
-        rows = _box_rows(node, layout, model)
+        look = LOOKS[kind]
+        rows = _box_rows(node, layout, model, look)
         if style.box_height > 1:
             # Show where edges join the box: ┤ on the left where one enters, ├ where one leaves.
             row = rows[port]
             if cells.get((bx - 1, by + port), 0) & RIGHT:
-                row = "┤" + row[1:]
+                row = look.ports[0] + row[1:]
             if cells.get((bx + style.box_width, by + port), 0) & LEFT:
-                row = row[:-1] + "├"
+                row = row[:-1] + look.ports[1]
             rows[port] = row
         for dy, text in enumerate(rows):
             row_index = by + dy - y0
@@ -136,15 +174,15 @@ def render_viewport(
                 if 0 <= column < width:
                     char_row[column] = char
                     kind_row[column] = kind
-    return [_strip(chars[row], kinds[row]) for row in range(height)]
+    return [_strip(chars[row], kinds[row], styles) for row in range(height)]
 
 
-def _strip(chars: list[str], kinds: list[str]) -> Strip:
+def _strip(chars: list[str], kinds: list[str], styles: dict[str, Style]) -> Strip:
     segments: list[Segment] = []
     start = 0
     for index in range(1, len(chars) + 1):
         if index == len(chars) or kinds[index] != kinds[start]:
-            segments.append(Segment("".join(chars[start:index]), STYLES[kinds[start]]))
+            segments.append(Segment("".join(chars[start:index]), styles[kinds[start]]))
             start = index
     return Strip(segments, len(chars))
 
@@ -152,11 +190,22 @@ def _strip(chars: list[str], kinds: list[str]) -> Strip:
 class DagView(Widget):
     """Draws a laid-out graph; the screen pans it, zooms it and says what to highlight."""
 
+    COMPONENT_CLASSES = {
+        "dag--edge", "dag--edge-hot", "dag--box", "dag--box-pending", "dag--box-current",
+        "dag--box-related", "dag--box-selected",
+    }
     DEFAULT_CSS = """
     DagView {
         width: 1fr;
         height: 1fr;
     }
+    DagView > .dag--edge { color: $text-muted; }
+    DagView > .dag--edge-hot { color: $text-warning; text-style: bold; }
+    DagView > .dag--box { color: $text-primary; }
+    DagView > .dag--box-pending { color: $text-disabled; }
+    DagView > .dag--box-current { color: $text; background: $warning-muted; text-style: bold; }
+    DagView > .dag--box-related { color: $text-success; text-style: bold; }
+    DagView > .dag--box-selected { color: $text; background: $primary-muted; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -164,14 +213,32 @@ class DagView(Widget):
         self.layout_data: GraphLayout | None = None
         self.model: DagModel | None = None
         self.highlight = Highlight()
+        self.follow: int | None = None  # the node kept in view, also when the view resizes
         self.origin = (0, 0)
         self._frame: list[Strip] = []
         self._frame_size = (0, 0)
+        self._styles: dict[str, Style] | None = None  # the theme's, resolved on first draw
+
+    def notify_style_update(self) -> None:
+        """The theme (or CSS) changed: resolve the colours again and redraw."""
+        super().notify_style_update()
+        self._styles = None
+        self._frame_size = (0, 0)  # render_line rebuilds the frame
+        self.refresh()
+
+    @property
+    def styles_by_kind(self) -> dict[str, Style]:
+        if self._styles is None:
+            self._styles = {"blank": Style()} | {
+                kind: self.get_component_rich_style("dag--" + kind.replace("_", "-"))
+                for kind in STYLES if kind != "blank"
+            }
+        return self._styles
 
     def show(self, layout: GraphLayout | None, model: DagModel | None) -> None:
         """Draw a new graph (or nothing), from its top-left corner."""
         self.layout_data, self.model = layout, model
-        self.origin = (0, 0)
+        self.origin, self.follow = (0, 0), None
         self.redraw(full=True)
 
     def set_highlight(self, highlight: Highlight, follow: int | None = None) -> None:
@@ -182,7 +249,7 @@ class DagView(Widget):
         if self.layout_data is not None and highlight.edge is not None:
             child, parent = highlight.edge
             highlight.route = {(x, y) for x, y, _ in self.layout_data.route(child, parent)}
-        self.highlight = highlight
+        self.highlight, self.follow = highlight, follow
         origin = self._origin_showing(follow) if follow is not None else None
         if origin is None or origin == self.origin:
             self.redraw()
@@ -236,7 +303,8 @@ class DagView(Widget):
         if self.layout_data is None or self.model is None:
             return [Strip.blank(width) for _ in range(height)]
         x, y = self.origin
-        return render_viewport(self.layout_data, self.model, self.highlight, x, y, width, height)
+        return render_viewport(self.layout_data, self.model, self.highlight, x, y, width, height,
+                               self.styles_by_kind)
 
     def redraw(self, full: bool = False) -> None:
         """Rebuild the frame; refresh only the rows that changed unless full."""
@@ -253,7 +321,8 @@ class DagView(Widget):
 
     def on_resize(self) -> None:
         if self.layout_data is not None:
-            self.scroll_to_cell(*self.origin)
+            showing = self._origin_showing(self.follow) if self.follow is not None else None
+            self.origin = showing or self._clamped(*self.origin)
         self.redraw(full=True)
 
     def render_line(self, y: int) -> Strip:

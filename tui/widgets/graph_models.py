@@ -11,7 +11,7 @@ def reference(stepper: GraphStepper, value: Value) -> str:
     """How the screen names a node: its name, a constant's value, else its op and number."""
     if value.name or not value.children:
         return node_label(value)
-    return f"{value.op}#{stepper.position[value] + 1}"
+    return f"{value.op}#{stepper.index_of[value] + 1}"
 
 
 class StepperModel:
@@ -34,7 +34,7 @@ class StepperModel:
             shown = fmt(value.data) if self.stepper.is_evaluated(node) else "?"
         else:
             shown = fmt(value.grad)
-        return f"{self.label(node)[:5]:<5} {shown:>7}"
+        return f"{self.label(node)[:4]:<4} {shown:>7}"  # 12 cells: the box's marker goes first
 
     def is_pending(self, node: int) -> bool:
         return not self.stepper.is_evaluated(node)

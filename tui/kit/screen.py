@@ -1,10 +1,15 @@
-"""What every screen shares: the too-small notice, `?` help, Esc back, the answer panel, and
-handing thread workers' results to the UI thread."""
+"""The screens every question builds on: title bar, body, Footer, the too-small notice, `?`
+help, Esc back, the written answer, jobs, and a reset.
+
+A question screen yields its work from `compose_main()`; the kit puts it in `#question-main`
+beside the answer panel (`a`). When the terminal is too narrow for both (below
+ANSWER_SIDE_BY_SIDE columns), the shown answer takes the whole width instead of squeezing the
+demo; `a` again brings the demo back.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,32 +18,36 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import get_current_worker
 
 from ..registry import find_screen
 from ..widgets.answer import AnswerPanel
 from ..widgets.title_bar import TitleBar
 from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
+from .jobs import JobsMixin
+
+ANSWER_SIDE_BY_SIDE = 120  # columns needed to show the demo and the answer side by side
 
 
-def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The active bindings grouped as the help shows them: this screen, everywhere, the panel.
-
-    Each (key, description) appears once; system bindings (copy, etc.) are left out.
-    """
-    screen, focused = app.screen, app.focused
+def key_sections(screen) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The keys that work now on `screen`, grouped as the help shows them: this screen,
+    everywhere, the focused panel. Each (key, description) appears once; system bindings and
+    disabled actions are left out."""
+    app = screen.app
+    focused = screen.focused
     sections: dict[str, list[tuple[str, str]]] = {
         "This screen": [],
         "Everywhere": [],
         "In the focused panel": [],
     }
     seen: set[str] = set()
-    for active in app.active_bindings.values():
+    for active in screen.active_bindings.values():
         binding = active.binding
-        if not binding.description or binding.system or binding.description in seen:
+        if not binding.description or binding.system or not active.enabled:
             continue
-        if binding.action.endswith("copy_text"):
-            continue  # mouse selection only; the app is keyboard-first
+        if binding.action.endswith(("copy_text", "command_palette")):
+            continue  # copy is mouse selection only; the palette is listed once, below
+        if binding.description in seen:
+            continue
         seen.add(binding.description)
         key = binding.key_display or app.get_key_display(binding)
         if active.node is screen and binding.action.startswith(("app.", "focus_")):
@@ -54,23 +63,11 @@ def key_sections(app) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(title, keys) for title, keys in sections.items() if keys]
 
 
-def post_result(app, callback: Callable[..., Any], *args: Any) -> bool:
-    """From a thread worker, run callback(*args) on the UI thread unless the worker is cancelled.
-
-    A cancelled worker's result is stale (a newer run replaced it), so it is dropped. Returns
-    whether it was posted, so a loop can stop once its worker is cancelled.
-    """
-    if get_current_worker().is_cancelled:
-        return False
-    app.call_from_thread(callback, *args)
-    return True
-
-
-class BaseScreen(Screen):
+class BaseScreen(JobsMixin, Screen):
     """Title bar, body, Footer, and the notice that replaces them below 80×24."""
 
     BINDINGS = [
-        Binding("question_mark", "help", "Keys"),
+        Binding("question_mark", "help", "Show keys"),
         Binding("escape", "back", "Back"),
     ]
     HELP_NOTES: ClassVar[str] = ""
@@ -101,9 +98,9 @@ class BaseScreen(Screen):
         return self.title or "microgpt-tui"
 
     def action_help(self) -> None:
-        from ..widgets.help_screen import HelpScreen
+        from ..modals.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.help_title, key_sections(self.app), self.HELP_NOTES))
+        self.app.push_screen(HelpScreen(self.help_title, key_sections(self), self.HELP_NOTES))
 
     def action_back(self) -> None:
         self.app.go_back()
@@ -117,6 +114,7 @@ class QuestionScreen(BaseScreen):
 
     BINDINGS = [
         Binding("a", "toggle_answer", "Answer"),
+        Binding("R", "reset_screen", "Reset this screen", show=False),
         Binding("left_square_bracket", "part(-1)", "Previous part", show=False),
         Binding("right_square_bracket", "part(1)", "Next part", show=False),
     ]
@@ -128,7 +126,8 @@ class QuestionScreen(BaseScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="question-body", classes="screen-body"):
-            yield from self.compose_main()
+            with Horizontal(id="question-main"):
+                yield from self.compose_main()
             answer = AnswerPanel(self.question.answer_asset, id="answer")
             answer.display = self.ANSWER_SHOWN
             yield answer
@@ -138,12 +137,28 @@ class QuestionScreen(BaseScreen):
 
     def on_mount(self) -> None:
         # Textual calls every class's on_mount along the MRO: BaseScreen's runs too.
+        self.set_class(self.ANSWER_SHOWN, "-answer-shown")
         if self.ANSWER_SHOWN:
             self.query_one("#answer", AnswerPanel).load()
+
+    def _apply_size(self, size: Size) -> None:
+        super()._apply_size(size)
+        self.set_class(size.width < ANSWER_SIDE_BY_SIDE, "-narrow")
+
+    @property
+    def answer_shown(self) -> bool:
+        return self.query_one("#answer", AnswerPanel).display
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One-part questions have no [ / ]: the help and palette must not offer them.
+        if action == "part":
+            return len(self.question.screens) > 1
+        return True
 
     def action_toggle_answer(self) -> None:
         answer = self.query_one("#answer", AnswerPanel)
         answer.display = not answer.display
+        self.set_class(answer.display, "-answer-shown")
         if answer.display:
             answer.load()
 
@@ -153,4 +168,8 @@ class QuestionScreen(BaseScreen):
         target = screens[(index + delta) % len(screens)]
         if target.screen_id != self.spec.screen_id:
             self.app.open_screen(target.screen_id)
+
+    def action_reset_screen(self) -> None:
+        """Start this screen afresh: its work stops, its state is gone (for the next candidate)."""
+        self.app.reset_screen(self.spec.screen_id)
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from ..screens.base import post_result
+from ..kit.jobs import JobsMixin
 
 HINT = "Ctrl+R run · Esc cancel · numbers, names, + - * / **, exp log relu tanh"
 
 
-class ProgramEditor(ModalScreen[object | None]):
+class ProgramEditor(JobsMixin, ModalScreen[object | None]):
     """Edits a program; Ctrl+R builds it off the UI thread and closes with the result.
 
     build: turns source text into whatever the caller wants (raising ValueError with a
@@ -73,24 +72,14 @@ class ProgramEditor(ModalScreen[object | None]):
 
     def action_run(self) -> None:
         self.query_one("#editor-error", Static).update(Text("building…", style="italic"))
-        self._build(self.text)
-
-    @work(thread=True, exclusive=True)
-    def _build(self, source: str) -> None:
-        try:
-            result = self.build(source)
-        except (ValueError, ArithmeticError) as error:
-            post_result(self.app, self._show_error, error)
-            return
-        post_result(self.app, self._finish, result)
+        source = self.text
+        self.jobs.start("build", lambda _: self.build(source), on_done=self._finish,
+                        on_failed=self._show_error, expected=(ValueError, ArithmeticError))
 
     def _finish(self, result: object) -> None:
-        if self.is_attached:
-            self.dismiss(result)
+        self.dismiss(result)
 
-    def _show_error(self, error: Exception) -> None:
-        if not self.is_attached:
-            return
+    def _show_error(self, error: BaseException) -> None:
         self.query_one("#editor-error", Static).update(Text(str(error), style="bold"))
         line, column = getattr(error, "line", None), getattr(error, "column", None)
         if isinstance(line, int) and isinstance(column, int):

@@ -1,0 +1,308 @@
+"""The screen kit on its own: jobs (one contract for background work) and playback."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+
+from microgpt_tui.tui.kit.jobs import JobsMixin
+from microgpt_tui.tui.kit.playback import Playback, Stepper
+
+DEADLINE = 10.0
+
+
+class JobScreen(JobsMixin, Screen):
+    def compose(self) -> ComposeResult:
+        yield Static("jobs")
+
+
+class KitApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[str] = []
+
+    def get_default_screen(self) -> Screen:
+        return JobScreen()
+
+    def notify(self, message: str, **kwargs) -> None:  # type: ignore[override]
+        self.errors.append(message)
+
+
+async def until(pilot, condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+    await pilot.pause()
+
+
+async def test_a_job_result_reaches_on_done_on_the_ui_thread():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        got: list[tuple[int, bool]] = []
+        ui_thread = threading.get_ident()
+        screen.jobs.start("sum", lambda _: sum(range(10)),
+                          on_done=lambda r: got.append((r, threading.get_ident() == ui_thread)))
+        await until(pilot, lambda: got, "the result")
+        assert got == [(45, True)]
+        assert not screen.jobs.running("sum")
+
+
+async def test_a_newer_run_supersedes_the_older_one():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        release = threading.Event()
+        results: list[str] = []
+
+        def slow(_context) -> str:
+            release.wait(DEADLINE)
+            return "old"
+
+        screen.jobs.start("work", slow, on_done=results.append)
+        screen.jobs.start("work", lambda _: "new", on_done=results.append)
+        await until(pilot, lambda: results, "the newer result")
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert results == ["new"]  # the old run's result was dropped
+
+
+async def test_progress_is_coalesced_to_the_newest_value():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        seen: list[int] = []
+        done: list[bool] = []
+
+        def work(context) -> None:
+            for value in range(1, 2001):
+                context.report(value)
+
+        screen.jobs.start("count", work, on_progress=seen.append,
+                          on_done=lambda _: done.append(True))
+        await until(pilot, lambda: done, "the end")
+        assert seen[-1] == 2000
+        assert seen == sorted(seen)
+        assert len(seen) < 2000  # far fewer deliveries than reports: none queued up
+
+
+async def test_progress_keep_all_hands_over_every_value_in_order():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        seen: list[int] = []
+        done: list[bool] = []
+
+        def work(context) -> None:
+            for value in range(500):
+                context.report(value)
+
+        screen.jobs.start("all", work, on_progress=seen.append, keep="all",
+                          on_done=lambda _: done.append(True))
+        await until(pilot, lambda: done, "the end")
+        assert seen == list(range(500))
+
+
+async def test_expected_errors_reach_on_failed_and_others_become_a_note():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        failures: list[BaseException] = []
+
+        def bad_value(_context):
+            raise ValueError("bad input at 1:2")
+
+        def surprise(_context):
+            raise KeyError("nobody planned for this")
+
+        screen.jobs.start("parse", bad_value, on_failed=failures.append, expected=(ValueError,))
+        await until(pilot, lambda: failures, "the expected failure")
+        assert str(failures[0]) == "bad input at 1:2"
+        assert app.errors == []
+        screen.jobs.start("other", surprise, on_failed=failures.append, expected=(ValueError,))
+        await until(pilot, lambda: app.errors, "the note")
+        assert len(failures) == 1
+        assert app.errors[0].startswith("other failed — KeyError")
+        assert app._exception is None
+
+
+async def test_cancel_stops_the_work_and_drops_its_result():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        results: list[str] = []
+        started, stopped = threading.Event(), threading.Event()
+
+        def loop(context) -> str:
+            started.set()
+            while not context.wait(0.01):
+                pass
+            stopped.set()
+            return "finished"
+
+        screen.jobs.start("loop", loop, on_done=results.append)
+        await until(pilot, started.is_set, "the loop to start")
+        screen.jobs.cancel("loop")
+        await until(pilot, stopped.is_set, "the loop to see the cancel")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert results == []
+        assert not screen.jobs.running("loop")
+
+
+async def test_results_for_a_screen_that_has_gone_are_dropped():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        home = app.screen
+        other = JobScreen()
+        await app.push_screen(other)
+        release = threading.Event()
+        results: list[str] = []
+        contexts = []
+
+        def work(context) -> str:
+            contexts.append(context)
+            release.wait(DEADLINE)
+            return "late"
+
+        other.jobs.start("late", work, on_done=results.append)
+        await until(pilot, lambda: contexts, "the job to start")
+        await app.pop_screen()
+        await pilot.pause()
+        assert contexts[0].cancelled  # unmounting cancelled it
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert results == []
+        assert app.screen is home
+        assert app._exception is None
+
+
+class ListStepper:
+    """Positions 0 … len(items); seeks are recorded."""
+
+    def __init__(self, length: int | None, busy: bool = False) -> None:
+        self._length = length
+        self.position = 0
+        self.busy = busy
+        self.seeks: list[int] = []
+
+    @property
+    def length(self) -> int | None:
+        return self._length
+
+    def seek(self, position: int) -> None:
+        self.seeks.append(position)
+        self.position = position
+
+
+class TimerOwner:
+    """Stands in for a screen: the timer is never started (ticks are called by hand)."""
+
+    def __init__(self) -> None:
+        self.timer = None
+
+    def set_interval(self, seconds, callback):
+        class Timer:
+            def pause(self) -> None:
+                pass
+
+            def resume(self) -> None:
+                pass
+
+        self.timer = Timer()
+        return self.timer
+
+
+def make_playback(stepper, **options) -> tuple[Playback, list[int]]:
+    changes: list[int] = []
+    playback = Playback(TimerOwner(), lambda: changes.append(1), **options)
+    playback.attach(stepper)
+    return playback, changes
+
+
+def test_a_list_stepper_meets_the_protocol():
+    assert isinstance(ListStepper(3), Stepper)
+
+
+def test_step_forward_and_back_are_clamped_to_the_ends():
+    stepper = ListStepper(3)
+    playback, _ = make_playback(stepper)
+    playback.step(-1)
+    assert stepper.position == 0 and stepper.seeks == []
+    for _ in range(5):
+        playback.step(1)
+    assert stepper.position == 3
+    playback.step(-1)
+    assert stepper.position == 2
+    playback.jump(False)
+    assert stepper.position == 0
+    playback.jump(True)
+    assert stepper.position == 3
+
+
+def test_play_advances_by_the_speed_and_stops_at_the_end():
+    stepper = ListStepper(10)
+    playback, _ = make_playback(stepper, speeds=(1, 4), speed=4)
+    playback.toggle()
+    assert playback.playing
+    playback._tick()
+    assert stepper.position == 4
+    playback._tick()
+    playback._tick()
+    assert stepper.position == 10
+    assert not playback.playing
+    playback.toggle()  # at the end, play starts over
+    assert stepper.position == 0 and playback.playing
+
+
+def test_speed_changes_are_clamped():
+    playback, _ = make_playback(ListStepper(5), speeds=(1, 2, 5))
+    playback.change_speed(-1)
+    assert playback.speed == 1
+    playback.change_speed(5)
+    assert playback.speed == 5
+
+
+def test_a_busy_stepper_skips_ticks_and_keys():
+    stepper = ListStepper(None, busy=True)
+    playback, _ = make_playback(stepper, per_tick=lambda _: 1)
+    playback.step(1)
+    assert stepper.position == 0
+    stepper.busy = False
+    playback.toggle()
+    stepper.busy = True
+    playback._tick()
+    assert stepper.position == 0
+    stepper.busy = False
+    playback._tick()
+    assert stepper.position == 1  # per_tick: one step whatever the speed
+
+
+def test_an_endless_stepper_has_no_last_step():
+    stepper = ListStepper(None)
+    playback, _ = make_playback(stepper)
+    playback.jump(True)
+    assert stepper.position == 0
+    playback.step(1)
+    assert stepper.position == 1
+
+
+@pytest.mark.parametrize("playing", [False, True])
+def test_status_shows_state_position_and_speed(playing):
+    stepper = ListStepper(12)
+    playback, _ = make_playback(stepper, speeds=(1, 5), speed=5)
+    playback.step(1)
+    if playing:
+        playback.toggle()
+    text = playback.status("edge").plain
+    assert text.startswith("▶" if playing else "⏸")
+    assert "edge 1/12" in text and "×5" in text

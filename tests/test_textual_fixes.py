@@ -1,0 +1,163 @@
+"""tui/textual_fixes.py: every upstream bug reproduced with Textual's own code, then gone.
+
+The `*_upstream` tests restore the original Textual function and show the bug. When a Textual
+upgrade makes one of them fail, upstream has fixed that bug: remove the fix and its tests.
+Each uses a bare Textual App, so the bug is Textual's own, not this project's.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+from textual.command import CommandList, CommandPalette
+from textual.screen import ModalScreen, Screen
+from textual.widgets import OptionList, Static
+from textual.worker import WorkerFailed
+
+from microgpt_tui.tui import textual_fixes
+
+textual_fixes.apply()  # as importing the app does
+
+
+@pytest.fixture
+def upstream(monkeypatch):
+    """Put one fix's original Textual function back for the rest of the test."""
+
+    def restore(name: str) -> None:
+        patch = textual_fixes.APPLIED[name]
+        monkeypatch.setattr(patch.owner, patch.attribute, patch.original)
+
+    return restore
+
+
+def test_every_fix_applies_to_the_pinned_textual():
+    assert textual_fixes.SKIPPED == {}
+    assert set(textual_fixes.APPLIED) == set(textual_fixes.FIXES)
+
+
+def test_a_renamed_internal_is_skipped_and_logged_once(monkeypatch, caplog):
+    """A Textual whose internal was renamed: the app starts unpatched, with one warning."""
+    monkeypatch.setattr(textual_fixes, "APPLIED", {})
+    monkeypatch.setattr(textual_fixes, "SKIPPED", {})
+    _, _, guard = textual_fixes.FIXES["option_list_paging"]
+    renamed = {"option_list_paging": ("textual.widgets.OptionList", "_renamed", guard)}
+    monkeypatch.setattr(textual_fixes, "FIXES", renamed)
+    with caplog.at_level(logging.WARNING, logger=textual_fixes.__name__):
+        textual_fixes.apply()
+        textual_fixes.apply()
+    warnings = [r.getMessage() for r in caplog.records if "option_list_paging" in r.getMessage()]
+    assert len(warnings) == 1 and "running unpatched" in warnings[0]
+    assert textual_fixes.APPLIED == {}
+
+
+# --- option_list_paging ----------------------------------------------------------------------
+
+
+class HiddenList(App):
+    """An OptionList not laid out yet, like the palette's list while it fills in."""
+
+    CSS = "OptionList { display: none; }"
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(*[f"option {i}" for i in range(50)])
+
+
+async def _page_down_unlaid_list() -> None:
+    app = HiddenList()
+    async with app.run_test(size=(40, 10)):
+        option_list = app.query_one(OptionList)
+        option_list.highlighted = 3
+        option_list.action_page_down()
+
+
+async def test_option_list_paging_upstream(upstream):
+    upstream("option_list_paging")
+    with pytest.raises(KeyError):
+        await _page_down_unlaid_list()
+
+
+async def test_option_list_paging_fixed():
+    await _page_down_unlaid_list()
+
+
+# --- stale_dismiss ---------------------------------------------------------------------------
+
+
+class Dialog(ModalScreen[str]):
+    def compose(self) -> ComposeResult:
+        yield Static("dialog")
+
+
+async def _dismiss_twice() -> tuple[list[str | None], int]:
+    results: list[str | None] = []
+    app = App()
+    async with app.run_test() as pilot:
+        app.push_screen(Screen())
+        dialog = Dialog()
+        app.push_screen(dialog, results.append)
+        await pilot.pause()
+        dialog.dismiss("first")
+        dialog.dismiss("second")  # a second Esc queued before the first was handled
+        await pilot.pause()
+        depth = len(app.screen_stack)
+    return results, depth
+
+
+async def test_stale_dismiss_upstream(upstream):
+    upstream("stale_dismiss")
+    results, depth = await _dismiss_twice()
+    assert results == ["first"] and depth == 1  # the second dismiss popped the screen beneath
+
+
+async def test_stale_dismiss_fixed():
+    results, depth = await _dismiss_twice()
+    assert results == ["first"] and depth == 2
+
+
+# --- palette_search_after_close --------------------------------------------------------------
+
+
+async def _search_after_close() -> None:
+    app = App()
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        palette._action_escape()  # Esc: the palette closes, its widgets start going...
+        await palette.query_one(CommandList).remove()
+        palette._gather_commands("q")  # ...and a key typed before the Esc reaches its input
+        await pilot.pause(0.3)
+
+
+async def test_palette_search_after_close_upstream(upstream):
+    upstream("palette_search_after_close")
+    with pytest.raises(WorkerFailed):
+        await _search_after_close()
+
+
+async def test_palette_search_after_close_fixed():
+    await _search_after_close()
+
+
+async def test_a_flood_of_palette_keys_never_crashes():
+    """The random-key sequence that crashed upstream Textual's palette (seed 2 failed within
+    100 keys): open, type, Esc and Enter in bursts, pauses around the 0.5 s "No matches" timer."""
+    keys = list("zxwvyaeiou") + ["ctrl+p"] * 6 + ["escape"] * 4 + ["enter"] * 3
+    keys += ["down", "up", "pageup", "pagedown", "backspace", "tab"]
+    rng = random.Random(2)
+    app = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.exit = lambda *args, **kwargs: None  # the palette's "Quit" must not end the run
+        for _ in range(12):
+            for key in (rng.choice(keys) for _ in range(10)):
+                event = events.Key(key, key if len(key) == 1 else None)
+                event.set_sender(app)
+                app._driver.send_message(event)
+            await pilot.pause()
+            await pilot.pause(rng.choice([0, 0, 0.02, 0.25, 0.5, 0.52]))
+            assert app._exception is None

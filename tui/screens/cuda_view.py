@@ -1,0 +1,200 @@
+"""The CUDA screen's view-model: one run of a kernel (compile, execute, replay) and the words
+and numbers its panels show. No widgets here; colours are theme variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.content import Content
+
+from ...engine.seeds import NUMPY_LEGACY_SEED_BITS, seed_in_range
+from ...kernels.catalog import (
+    FLOAT_BYTES,
+    KernelTiles,
+    Problem,
+    ProblemError,
+    attention_hbm_bytes,
+    defines_for,
+    extra_memory_bytes,
+    plan,
+)
+from ...kernels.replay import BlockKey, Replay, build_replay
+from ..kit.format import format_value
+from ..widgets.timeline import Span, TimelineModel, TimelineRow
+
+MAX_PTX_LINES = 3000
+MIB = 2**20
+
+
+@dataclass
+class Loaded:
+    """What one run hands the screen: compile results, the run, and its replay (any may be
+    missing; the notes say why in words written for a user)."""
+
+    problem: Problem
+    source: str
+    compiled: object | None
+    compile_note: str
+    execution: object | None
+    run_note: str
+    replay: Replay | None
+
+
+def load_problem(problem: Problem, force_sim: bool, app_seed: int) -> Loaded:
+    """Compile `problem`'s kernel with NVRTC (source, PTX, ptxas figures) and run it on the GPU
+    or the CPU twin. A kernel or problem error becomes a note and the rest still shows;
+    anything else is a bug and propagates (the jobs kit shows it)."""
+    from ...kernels import execute
+    from ...kernels.runtime import KernelError, compile_kernel, device_arch
+
+    compiled, compile_note = None, ""
+    try:
+        compiled = compile_kernel(problem.kernel, defines_for(problem), arch=device_arch()[0])
+    except (ProblemError, KernelError) as error:
+        compile_note = str(error)
+    registers = None
+    if compiled is not None and compiled.resources:
+        registers = max(r.registers for r in compiled.resources.values())
+    execution, run_note, replay = None, "", None
+    try:
+        execution = execute.execute(problem, simulate_only=force_sim,
+                                    registers_per_thread=registers,
+                                    seed=seed_in_range(app_seed, NUMPY_LEGACY_SEED_BITS))
+    except (ProblemError, KernelError) as error:
+        run_note = str(error)
+    if execution is not None and execution.trace is not None and execution.trace.records:
+        replay = build_replay(execution.trace, KernelTiles(problem, execution.defines),
+                              execution.flash_states)
+    return Loaded(problem, problem.spec.source_text(), compiled, compile_note, execution,
+                  run_note, replay)
+
+
+def device_text(loaded: Loaded, status_label: str) -> Content:
+    run = loaded.execution
+    if run is not None and run.simulated:
+        return Content.styled(run.label, "bold reverse $warning")
+    return Content.styled(status_label, "bold $success")
+
+
+def launch_text(loaded: Loaded) -> Content:
+    """NVRTC's target, then per launch its grid, block, shared memory and registers. Entry
+    names are shown only when a kernel has several launches (the list names the kernel), so
+    a long name such as matmul_register_blocked is never cut in the 23-column side panel."""
+    parts: list[tuple[str, str] | str] = []
+    compiled = loaded.compiled
+    if compiled is not None:
+        parts.append((f"NVRTC → {compiled.arch_name}\n", "dim"))
+    elif loaded.compile_note:
+        parts.append((loaded.compile_note + "\n", "$error"))
+    defines = loaded.execution.defines if loaded.execution else None
+    launches = plan(loaded.problem, defines)
+    for launch in launches:
+        res = compiled.resources.get(launch.entry) if compiled else None
+        smem = res.shared_bytes if res is not None else launch.shared_bytes
+        regs = f"{res.registers} regs, " if res is not None else ""
+        if len(launches) > 1:  # one line each, so the results below stay on an 80×24 screen
+            parts += [(f"{launch.entry}\n", "bold"), f" {regs}smem {smem:,} B\n"]
+            continue
+        grid, block = ("×".join(map(str, shape)) for shape in (launch.grid, launch.block))
+        parts += [("launch\n", "bold"), f" grid {grid}\n block {block}\n smem {smem:,} B\n"]
+        if res is not None:
+            parts.append(f" {regs}spills {res.spills} B\n")
+    return Content.assemble(*parts)
+
+
+def results_text(loaded: Loaded) -> Content:
+    run = loaded.execution
+    if run is None:
+        return Content.styled(loaded.run_note or "no result", "$error")
+    parts: list[tuple[str, str] | str] = [
+        ("✓ ", "bold $success") if run.ok else ("✗ ", "bold $error"),
+        f"vs numpy, max err {run.max_error:.1e}\n",
+    ]
+    if run.seconds is not None:
+        parts.append(f"{format_value(run.seconds, 's')}  {run.gflops:,.1f} GFLOP/s\n")
+        if run.percent_of_peer is not None:
+            parts.append(f"{run.percent_of_peer:.0f}% of {run.peer_name}\n")
+        parts += [(note + "\n", "dim") for note in run.notes]
+    else:
+        parts.append(("no GPU time (simulated)\n", "dim"))
+        if run.trace is not None:
+            parts.append((f"model clock {run.trace.duration_ns / 1e3:,.1f} µs\n",
+                          "dim"))
+    return Content.assemble(*parts)
+
+
+def ptx_text(loaded: Loaded) -> str:
+    if loaded.compiled is None:
+        return loaded.compile_note or "not compiled"
+    lines = loaded.compiled.ptx.splitlines()
+    ptx = "\n".join(lines[:MAX_PTX_LINES])
+    if len(lines) > MAX_PTX_LINES:
+        ptx += f"\n… {len(lines) - MAX_PTX_LINES:,} more lines (kernels compile --ptx)"
+    return ptx
+
+
+def memory_text(loaded: Loaded) -> Content:
+    """Attention: naive against flash, HBM bytes and scratch. Matmul: the replay's HBM traffic
+    against the minimum (each operand moved once)."""
+    problem = loaded.problem
+    if problem.family == "attention":
+        n, d = problem.n, problem.d
+        parts: list[tuple[str, str] | str] = [
+            (f"Attention, N = {n}, d = {d}{' causal' if problem.causal else ''}\n\n", "bold"),
+            (f"{'':<22}{'HBM↔SRAM':>12}{'extra HBM':>12}\n", "bold"),
+        ]
+        moved = {}
+        for kernel in ("attention_naive", "flash_attention_fwd"):
+            other = Problem(kernel, n, d, problem.causal)
+            moved[kernel] = attention_hbm_bytes(other)
+            parts.append(f"{kernel:<22}{moved[kernel] / MIB:>10.2f} MiB"
+                         f"{extra_memory_bytes(other) / MIB:>10.2f} MiB\n")
+        ratio = moved["attention_naive"] / moved["flash_attention_fwd"]
+        parts.append(f"\nFlash moves {ratio:.1f}× fewer bytes and never stores the N×N scores "
+                     f"({n}² × 4 B = {n * n * FLOAT_BYTES / MIB:.2f} MiB per head): each K/V "
+                     "tile is used for a whole Q tile while it sits in SRAM, and the softmax is "
+                     "folded in with the running max m and sum l.\n")
+        return Content.assemble(*parts)
+    moved = loaded.replay.dram_bytes() if loaded.replay else 0
+    minimum = 3 * problem.n * problem.n * FLOAT_BYTES
+    parts = [(f"Matmul, n = {problem.n}\n\n", "bold"),
+             f"HBM↔SRAM traffic by tiles: {moved / MIB:.2f} MiB\n",
+             f"minimum (A, B read once, C written once): {minimum / MIB:.2f} MiB\n"]
+    if moved:
+        parts.append(f"reuse factor missing: {moved / minimum:.1f}×\n\n")
+    parts.append(("Bigger tiles mean each value read from HBM is reused more times from SRAM "
+                  "(or registers), so traffic falls as 1/tile.\n", "dim"))
+    return Content.assemble(*parts)
+
+
+def lanes_model(replay: Replay, index: int, selected: BlockKey) -> TimelineModel:
+    """The SM lanes as a timeline: one row per resident-block slot, one span per block
+    (its linear number on it), the clock at step `index`, `selected` set off."""
+    rows = [
+        TimelineRow(f"SM{lane.sm}·{lane.slot}", [
+            Span(replay.spans[key].start_ns, replay.spans[key].end_ns,
+                 str(replay.block_number(key)), key)
+            for key in lane.blocks
+        ])
+        for lane in replay.lanes
+    ]
+    caption = (f"SM·slot × time 0–{replay.duration_ns / 1e3:,.1f} µs · "
+               f"[{replay.block_number(selected)}] {replay.block_label(selected)}")
+    return TimelineModel(rows, replay.duration_ns, now=replay.time_at(index), selected=selected,
+                         caption=caption, hidden_rows_note="lanes")
+
+
+def status_text(playback_status: Text, replay: Replay, index: int, pinned: BlockKey | None,
+                width: int) -> Content:
+    """The replay's status line: the playback segment, the clock, the pinned block, and the
+    SIMULATED tag when it fits in `width` (the device panel says it too)."""
+    parts: list = [Content.from_rich_text(playback_status),
+                   f"  t = {replay.time_at(index) / 1e3:,.2f} µs"]
+    if pinned is not None:
+        parts.append((f"  📌 {replay.block_label(pinned)}", "bold $warning"))
+    line = Content.assemble(*parts)
+    if replay.trace.simulated and line.cell_length + 11 <= width:
+        line = Content.assemble(line, ("  SIMULATED", "$warning"))
+    return line

@@ -1,0 +1,160 @@
+"""The Training screen's view-model: its form as a dataclass (the Config fields a user sets,
+plus how often to sample and the checkpoint's name) and the mapping to a session; the run as
+the screen shows it, kept up to date from the session's snapshots; the ETA and rate formats.
+No widget code: the form widget is built from `TrainingForm`'s fields."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ...engine.microgpt.checkpoint import CHECKPOINT_NAME
+from ...engine.microgpt.config import Config, ConfigError
+from ...engine.microgpt.session import (
+    FAILED,
+    FINISHED,
+    PAUSED,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    SessionSpec,
+    Snapshot,
+)
+
+DEFAULTS = Config()
+MAX_SAMPLE_EVERY = 1_000_000
+IDLE = "idle"  # no session yet (the session's own states follow)
+BUSY = (STARTING, RUNNING, PAUSED)  # a session is training or about to
+# State → (glyph, theme colour): the glyph tells the states apart without colour.
+STATE_MARKS = {IDLE: ("○", "$foreground-muted"), STARTING: ("…", "$warning"),
+               RUNNING: ("▶", "$success"), PAUSED: ("⏸", "$warning"),
+               FINISHED: ("✓", "$accent"), STOPPED: ("■", "$secondary"),
+               FAILED: ("✗", "$error")}
+TEMPERATURE_STEP = 0.1
+TEMPERATURE_RANGE = (0.1, 5.0)
+
+
+def _label(label: str, **more: str) -> dict[str, str]:
+    return {"label": label, **more}
+
+
+@dataclass(frozen=True)
+class TrainingForm:
+    """What the form asks for. Fields named as Config's are Config's; the order is the form's."""
+
+    num_steps: int = field(default=1000, metadata=_label("steps"))  # Config's 20: too short
+    batch_size: int = field(default=DEFAULTS.batch_size, metadata=_label("batch"))
+    n_embed: int = field(default=DEFAULTS.n_embed, metadata=_label("n_embed"))
+    n_head: int = field(default=DEFAULTS.n_head, metadata=_label("n_head"))
+    n_layer: int = field(default=DEFAULTS.n_layer, metadata=_label("n_layer"))
+    block_size: int = field(default=DEFAULTS.block_size, metadata=_label("block"))
+    learning_rate: float = field(default=DEFAULTS.learning_rate, metadata=_label("lr"))
+    seed: int = field(default=DEFAULTS.seed, metadata=_label("seed"))
+    temperature: float = field(default=DEFAULTS.temperature, metadata=_label("temp"))
+    sample_every: int = field(default=25, metadata=_label("sample K"))
+    checkpoint: str = field(default="microgpt.npz",
+                            metadata=_label("ckpt", restrict=CHECKPOINT_NAME))
+
+    def config(self) -> Config:
+        """The model's Config; ConfigError names the field at fault."""
+        return Config(**{name: getattr(self, name) for name in CONFIG_FIELDS}).validated()
+
+    def validated(self) -> TrainingForm:
+        """Self, or ConfigError naming the field at fault (the checkpoint name is checked
+        only when saving or loading: a bad one must not stop training)."""
+        self.config()
+        if not 1 <= self.sample_every <= MAX_SAMPLE_EVERY:
+            raise ConfigError(f"sample K must be between 1 and {MAX_SAMPLE_EVERY:,}, "
+                              f"got {self.sample_every}", "sample_every")
+        return self
+
+    def session_spec(self, engine: str, data_path: str | None) -> SessionSpec:
+        return SessionSpec(self.config(), engine, data_path, sample_every=self.sample_every)
+
+
+CONFIG_FIELDS = tuple(f.name for f in fields(TrainingForm)
+                      if f.name in {c.name for c in fields(Config)})
+
+
+def config_values(config: Config) -> dict[str, object]:
+    """The form's values that `config` sets (a loaded checkpoint shows its own)."""
+    return {name: getattr(config, name) for name in CONFIG_FIELDS}
+
+
+def load_spec(path: Path, engine: str, data_path: str | None) -> SessionSpec:
+    """A session resuming the checkpoint at `path` (its own configuration replaces Config())."""
+    return SessionSpec(Config(), engine, data_path, checkpoint_path=str(path))
+
+
+@dataclass
+class RunView:
+    """The run as the screen shows it: what the snapshots said, and which sample is picked."""
+
+    engine: str = "numpy"
+    state: str = IDLE
+    step: int = 0
+    num_steps: int = 0
+    steps_per_second: float | None = None
+    measured_rates: dict[str, float] = field(default_factory=dict)  # engine → last steps/s
+    last_loss: float | None = None
+    samples: list[str] = field(default_factory=list)
+    attend_index: int = 0  # the sample whose attention is shown
+
+    @property
+    def busy(self) -> bool:
+        return self.state in BUSY
+
+    def restart(self, num_steps: int) -> None:
+        """A new session is starting: forget the last one's progress and samples."""
+        self.step, self.num_steps, self.last_loss, self.steps_per_second = 0, num_steps, None, None
+        self.samples, self.attend_index = [], 0
+
+    def apply(self, snap: Snapshot) -> None:
+        """Take in one snapshot (its state is applied by the screen, which re-binds keys)."""
+        if snap.config is not None and snap.engine:
+            self.engine = snap.engine  # a loaded checkpoint trains on its own engine
+        if snap.losses:
+            self.last_loss = snap.losses[-1][1]
+        self.step, self.num_steps = snap.step, snap.num_steps or self.num_steps
+        if snap.steps_per_second is not None:
+            self.steps_per_second = snap.steps_per_second
+            self.measured_rates[self.engine] = snap.steps_per_second
+        if snap.samples is not None:
+            self.samples = snap.samples
+            self.attend_index %= max(1, len(self.samples))
+
+    def status_lines(self) -> list[str]:
+        """Step and rate; ETA and loss (the state line is the screen's: it has a glyph)."""
+        rate = self.steps_per_second if self.state == RUNNING else None
+        step = f"step {self.step:,}/{self.num_steps:,}" if self.num_steps else "step —"
+        eta = format_eta((self.num_steps - self.step) / rate) if rate else "—"
+        loss = f" · loss {self.last_loss:.3f}" if self.last_loss is not None else ""
+        return [step + (f" · {format_rate(rate)}/s" if rate else ""), f"ETA {eta}{loss}"]
+
+    def rate_lines(self) -> list[str]:
+        return [f"{engine}: {format_rate(self.measured_rates[engine])} steps/s"
+                for engine in ("numpy", "scalar") if engine in self.measured_rates]
+
+
+def next_temperature(text: str, direction: int) -> float:
+    """One step up (+1) or down (-1) from the temperature typed (the default if unreadable)."""
+    try:
+        current = float(text)
+    except ValueError:
+        current = DEFAULTS.temperature
+    low, high = TEMPERATURE_RANGE
+    return min(high, max(low, round(current + direction * TEMPERATURE_STEP, 2)))
+
+
+def format_eta(seconds: float) -> str:
+    """m:ss or h:mm:ss; "—" when unknown."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_rate(steps_per_second: float) -> str:
+    return f"{steps_per_second:,.0f}" if steps_per_second >= 10 else f"{steps_per_second:.1f}"
