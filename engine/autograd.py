@@ -321,6 +321,23 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
             index += 1
 
 
+def finite_backward_steps(root: Value) -> Iterator[BackwardStep]:
+    """backward_steps(), stopping with NumericOverflowError at the first edge update whose
+    grad is not a finite float, named by the node it reached (and the node it came through).
+
+    The forward values and local derivatives are finite (the expression language checks each
+    node), so the first non-finite grad is an overflow of local_grad × node_grad, or of a sum.
+    """
+    for step in backward_steps(root):
+        if not math.isfinite(step.child_grad_after):
+            raise NumericOverflowError(
+                f"overflow in backward(): {node_label(step.child)}.grad += "
+                f"{format_number(step.local_grad)} × {format_number(step.node_grad)} "
+                f"(via {node_label(step.node)}) is too large for a float"
+            )
+        yield step
+
+
 def edge_count(root: Value) -> int:
     """How many edge updates backward() applies (one per child slot of every node)."""
     return sum(len(node.children) for node in topological_order(root))

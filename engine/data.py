@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -29,6 +30,7 @@ NAMES_BYTES = 228_145
 NAMES_COUNT = 32_033
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a names list larger than this is almost surely the wrong file
+DOWNLOAD_DEADLINE = 30.0  # seconds for the whole download, then the bundled corpus
 
 ProgressFn = Callable[[int, int], None]  # (bytes so far, total bytes)
 
@@ -91,7 +93,8 @@ def decode_names_file(data: bytes, location: str) -> str:
     if b"\x00" in data[:8192]:
         raise DatasetError(f"{location}: this looks like a binary file, not a text list of names")
     try:
-        return data.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the first name
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DatasetError(
             f"{location}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start})"
@@ -143,21 +146,31 @@ def verify_names_download(data: bytes) -> None:
         raise DatasetError(f"download checksum {digest[:12]}… does not match {NAMES_SHA256[:12]}…")
 
 
-def download(url: str, progress: ProgressFn | None = None, timeout: float = 10.0) -> bytes:
-    """Fetch `url` in chunks, reporting progress; network problems raise OSError."""
+def download(url: str, progress: ProgressFn | None = None, timeout: float = 10.0,
+             deadline: float = DOWNLOAD_DEADLINE) -> bytes:
+    """Fetch `url` in chunks, reporting progress; network problems raise OSError.
+
+    `timeout` bounds each connect or read (seconds); `deadline` bounds the whole download, so
+    a server that sends a byte now and then cannot keep it going: it is checked after every
+    read, so TimeoutError comes at most `timeout` seconds after it.
+    """
     import urllib.request  # lazily: it costs ~50 ms at start-up and most runs never download
 
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
+    give_up_at = time.monotonic() + deadline
+    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:  # noqa: S310
         total = int(response.headers.get("Content-Length") or NAMES_BYTES)
         chunks: list[bytes] = []
         received = 0
-        while chunk := response.read(16384):
+        # read1: whatever has arrived (read(n) would wait for all n bytes, past any deadline)
+        while chunk := response.read1(16384):
             chunks.append(chunk)
             received += len(chunk)
             if received > MAX_FILE_BYTES:
                 raise DatasetError("download is far larger than a names list; stopped")
             if progress:
                 progress(received, total)
+            if time.monotonic() > give_up_at:
+                raise TimeoutError(f"not complete after {deadline:g} s")
     return b"".join(chunks)
 
 
@@ -171,18 +184,20 @@ def load_names(
     if path is not None:
         return load_names_from_path(path)
     cached = cache_dir() / "names.txt"
-    if cached.is_file():
+    if cached.exists():
         try:
-            return _dataset(cached.read_bytes(), "cache", str(cached))
-        except (DatasetError, OSError):
+            return _dataset(read_names_file(cached), "cache", str(cached))
+        except DatasetError:
             pass  # a damaged cache is replaced by a fresh download below
     if allow_download:
         url = os.environ.get("MICROGPT_TUI_NAMES_URL", NAMES_URL)
         try:
-            data = download(url, progress)
+            data = download(url, progress, deadline=DOWNLOAD_DEADLINE)
             verify_names_download(data)
         except DatasetError as error:
             return bundled_names(f"Download refused ({error})")
+        except TimeoutError as error:
+            return bundled_names(f"Download too slow ({error})")
         except (OSError, ValueError):
             return bundled_names()
         try:

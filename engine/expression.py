@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
+import sys
 from dataclasses import dataclass, field
 
 from .autograd import (
@@ -177,16 +179,38 @@ def _parse(source: str, max_depth: int) -> ast.Module:
     except SyntaxError as error:
         reason = error.msg or "invalid syntax"
         line, column = error.lineno or 1, error.offset or 1
-        raise ProgramError(line, column, f"syntax error: {reason}") from None
+        too_long = _literal_too_long(source) if _LONG_LITERAL in reason else None
+        raise too_long or ProgramError(line, column, f"syntax error: {reason}") from None
     except (RecursionError, MemoryError):
         raise ProgramError(
             1, 1, "too deeply nested or too long an expression for the parser: split it over "
             "several assignments",
         ) from None
-    except ValueError as error:  # e.g. an integer literal with thousands of digits
-        raise ProgramError(1, 1, f"syntax error: {error}") from None
+    except ValueError as error:  # how some Python versions refuse a too long literal
+        too_long = _literal_too_long(source) if _LONG_LITERAL in str(error) else None
+        raise too_long or ProgramError(1, 1, f"syntax error: {error}") from None
     _check_depth(tree, max_depth)
     return tree
+
+
+# Python refuses an integer literal longer than sys.get_int_max_str_digits() (4300) with advice
+# for programmers (call sys.set_int_max_str_digits()); the user is told which literal and why.
+_LONG_LITERAL = "integer string conversion"
+
+
+def _literal_too_long(source: str) -> ProgramError | None:
+    """The first integer literal over Python's digit limit, as an error; None if there is none."""
+    limit = sys.get_int_max_str_digits()
+    match = re.search(rf"\d[\d_]{{{limit},}}", source)
+    if match is None:
+        return None
+    line = source.count("\n", 0, match.start()) + 1
+    column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
+    digits = len(match.group().replace("_", ""))
+    return ProgramError(
+        line, column, f"number too long: {digits:,} digits (a float holds numbers up to about "
+        "1.8e308)"
+    )
 
 
 def _check_depth(tree: ast.Module, max_depth: int) -> None:
@@ -259,8 +283,8 @@ class _Evaluator:
         raise _error_at(node, f"unsupported syntax: {_describe(node)}")
 
     def call_argument(self, node: ast.Call) -> list[ast.expr]:
-        if not isinstance(node.func, ast.Name):
-            raise _error_at(node, f"unsupported syntax: calling {_describe(node.func)}")
+        if not isinstance(node.func, ast.Name):  # exp(1)(2), (x)(2): only names can be called
+            raise _error_at(node, f"only {', '.join(FUNCTIONS)} can be called")
         name = node.func.id
         if name not in FUNCTIONS:
             raise _error_at(
@@ -368,6 +392,7 @@ def parse_program(
     leaf. The last line is the result: a bare expression, or the last assignment. Raises
     ProgramError (with line:column) for anything outside the language or any numeric failure.
     """
+    source = source.removeprefix("\ufeff")  # a byte order mark some editors save: not code
     tree = _parse(source, max_depth)
     if not tree.body:
         raise ProgramError(1, 1, "empty program: write at least one expression")

@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import Problem, attention_hbm_bytes, defines_for, extra_memory_bytes, flop_count
-from .sim import FlashRowState, make_inputs, max_error, reference, simulate
+from .catalog import (
+    Problem,
+    attention_hbm_bytes,
+    check_problem,
+    defines_for,
+    extra_memory_bytes,
+    flop_count,
+)
+from .sim import FlashRowState, check_sim_problem, make_inputs, max_error, reference, simulate
 from .trace import KernelTrace
 
 
@@ -98,15 +105,21 @@ def execute(
 
     Raises ProblemError for bad sizes, and on a GPU the runtime's KernelError subclasses.
     """
-    from .runtime import device_status
+    from .runtime import GPU_MAX_N, device_status
 
+    status = device_status()
+    on_simulator = simulate_only or not status.available
+    # Sizes first: the inputs alone of a too large problem take gigabytes and seconds to make.
+    if on_simulator:
+        check_sim_problem(problem)
+    else:
+        check_problem(problem, GPU_MAX_N[problem.family])
     defines = defines_for(problem)
     inputs = make_inputs(problem, seed)
-    status = device_status()
     start = time.perf_counter()
     notes: list[str] = []
     trace: KernelTrace | None  # the simulator always records one; a GPU run when asked
-    if simulate_only or not status.available:
+    if on_simulator:
         result = simulate(problem, inputs, defines=defines,
                           registers_per_thread=registers_per_thread)
         wall = time.perf_counter() - start

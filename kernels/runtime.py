@@ -314,14 +314,51 @@ def _store_cached(path, kernel: CompiledKernel) -> None:
         pass  # an unwritable cache only costs a recompile next time
 
 
+MAX_CACHE_ENTRY_BYTES = 64 * 1024 * 1024
+
+# Each cached field's JSON type; an entry with any other shape is damaged (a miss, rewritten).
+_CACHED_TYPES: dict[str, type | tuple[type, ...]] = {
+    "kernel": str, "arch": int, "options": list, "cubin": str, "ptx": str, "log": str,
+    "resources": dict, "compile_seconds": (int, float), "traced": bool,
+}
+_RESOURCE_FIELDS = {"registers", "shared_bytes", "stack_bytes", "spill_stores", "spill_loads"}
+
+
 def _load_cached(path) -> CompiledKernel | None:
+    """The cache entry at `path`, or None when it is missing or damaged in any way (bad JSON,
+    a field missing or of the wrong type): the caller then compiles and rewrites it."""
+    from ..engine.files import read_user_file
+
     try:
-        record = json.loads(path.read_text("utf-8"))
-        record["cubin"] = base64.b64decode(record["cubin"])
+        data = read_user_file(path, expected="a cache entry", max_bytes=MAX_CACHE_ENTRY_BYTES,
+                              error=OSError, too_large=lambda p, size: OSError(p))
+        record = json.loads(data.decode("utf-8"))
+        if not _is_cache_record(record):
+            return None
+        record["cubin"] = base64.b64decode(record["cubin"], validate=True)
         record["resources"] = {k: Resources(**v) for k, v in record["resources"].items()}
         return CompiledKernel(**record, from_cache=True)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, RecursionError):
         return None  # missing or damaged: compile again
+
+
+def _is_cache_record(record: object) -> bool:
+    def whole(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(record, dict) or set(record) != set(_CACHED_TYPES):
+        return False
+    for key, kind in _CACHED_TYPES.items():
+        value = record[key]
+        if not isinstance(value, kind) or (kind is int and not whole(value)):
+            return False
+    if not all(isinstance(option, str) for option in record["options"]):
+        return False
+    return all(
+        isinstance(entry, str) and isinstance(res, dict) and set(res) == _RESOURCE_FIELDS
+        and all(whole(n) for n in res.values())
+        for entry, res in record["resources"].items()
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .catalog import (
-    KERNELS,
     KernelTiles,
     Launch,
     Problem,
     ProblemError,
     check_problem,
     defines_for,
+    find_kernel,
     flash_tiles_for_block,
     matmul_tile_shape,
     output_shape,
@@ -127,7 +127,8 @@ def max_error(output: np.ndarray, expected: np.ndarray) -> float:
 
 
 def check_sim_problem(problem: Problem) -> None:
-    limit = SIM_MAX_N[KERNELS[problem.kernel].family]
+    """Raise ProblemError for sizes the simulator does not take; cheap, so call it first."""
+    limit = SIM_MAX_N[find_kernel(problem.kernel).family]
     if problem.n > limit:
         raise ProblemError(
             f"the simulator takes n up to {limit} (got {problem.n:,}); larger sizes need a GPU"

@@ -1,16 +1,28 @@
-"""The headless CLI: version, help, JSON lines, and one-line errors with exit status 2."""
+"""The headless CLI: version, help, JSON lines, one-line errors (exit 2 for bad input, 1 for a
+failure while running), any output encoding, and the app's start without a terminal."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from microgpt_tui.tui.app import MicroGPTApp, make_app
+from microgpt_tui.tui.bench.pty_app import PtyApp
+from microgpt_tui.tui.cli import main as cli_main
 from microgpt_tui.tui.cli.main import COMMANDS, main
+from microgpt_tui.tui.cli.output import Output
+
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "microgpt_tui"]
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -133,6 +145,7 @@ def test_help_imports_no_command_screen_or_textual():
 
 def test_the_theme_is_remembered_and_an_explicit_theme_wins(monkeypatch, tmp_path):
     monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path))
+    monkeypatch.setattr(cli_main, "has_terminal", lambda: True)
     opened: list[str] = []
     monkeypatch.setattr(MicroGPTApp, "run", lambda app, *args, **kwargs: opened.append(app.theme))
     assert main([]) == 0  # nothing remembered yet: Textual's default
@@ -152,3 +165,125 @@ def test_tests_apps_never_touch_the_settings(monkeypatch, tmp_path):
     assert app.theme == "textual-light"
     assert make_app().theme != "ansi-light"
     assert json.loads((tmp_path / "settings.json").read_text()) == {"theme": "ansi-light"}
+
+
+# --- output: any encoding, a refused write, JSON without NaN ---------------------------------
+
+SYMBOL_COMMANDS = [  # each prints symbols beyond ASCII (≈ − π, × →, ✓ µ ↔)
+    ["pi", "--darts", "1000", "--workers", "1"],
+    ["grad", "--steps", "x = 2; y = x * x"],
+    ["kernels", "run", "flash_attention_fwd", "--n", "16", "--d", "16", "--sim"],
+]
+
+
+@pytest.mark.parametrize("argv", SYMBOL_COMMANDS, ids=lambda argv: argv[0])
+@pytest.mark.parametrize(
+    "encoding", [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}],
+    ids=["PYTHONIOENCODING=ascii", "LC_ALL=C"],
+)
+def test_an_ascii_only_terminal_gets_ascii_not_a_crash(argv, encoding):
+    """Regression: UnicodeEncodeError on '≈' and the like, with a traceback."""
+    env = dict(os.environ, **encoding)
+    env.pop("PYTHONIOENCODING", None) if "LC_ALL" in encoding else None
+    result = subprocess.run([*CLI, *argv], capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stdout.isascii() and result.stderr.isascii()
+    if argv[0] == "pi":
+        assert result.stdout.startswith(b"pi ~= 3.") and b"|estimate - pi|" in result.stdout
+    if argv[0] == "grad":
+        assert b"x.grad += 2 x 1 -> 2" in result.stdout
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A device node like /dev/full (every write fails with ENOSPC), made in tmp_path."""
+    path = tmp_path / "full"
+    try:
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv", [*SYMBOL_COMMANDS, ["grad", "--dot", "x = 1"], ["data", "--offline", "--json"],
+             ["--help"], ["--version"]],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+def test_a_full_disk_is_one_line_and_exit_1(full_disk, argv):
+    """Regression: `> /dev/full` ended in an OSError traceback."""
+    with full_disk.open("w") as stdout:
+        result = subprocess.run([*CLI, *argv], stdout=stdout, stderr=subprocess.PIPE, timeout=60)
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 1, lines
+    assert lines[-1] == "microgpt-tui: error: cannot write the output: No space left on device"
+    assert "Traceback" not in result.stderr.decode() and len(lines) <= 2  # + a notice
+
+
+def test_json_never_holds_nan_or_infinity():
+    """Regression: `"grad": Infinity` is not JSON. Non-finite numbers are written as null."""
+    stream = io.StringIO()
+    record = {"a": float("nan"), "b": [float("inf"), 1.5], "c": np.float32("-inf"),
+              "d": np.array([1.0, np.nan]), "e": np.int64(3), "f": Path("x")}
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    Output(json_mode=True, stream=stream).emit(record)
+    assert json.loads(stream.getvalue(), parse_constant=refuse) == {
+        "a": None, "b": [None, 1.5], "c": None, "d": [1.0, None], "e": 3, "f": "x"}
+
+
+# --- the app's start: a usable --data, a terminal, a crash's exit status ----------------------
+
+
+def test_a_names_file_without_names_is_refused_before_the_app_starts(monkeypatch, tmp_path,
+                                                                     capsys):
+    """Regression: `--data digits.txt` opened the app and failed inside the Training screen."""
+    digits = tmp_path / "digits.txt"
+    digits.write_text("\n".join(str(i) for i in range(100)))
+    monkeypatch.setattr(MicroGPTApp, "run", lambda app: pytest.fail("the app started"))
+    monkeypatch.setattr(cli_main, "has_terminal", lambda: True)
+    _, _, data_says = run_cli(capsys, "data", "--data", str(digits))
+    code, out, err = run_cli(capsys, "--data", str(digits))
+    assert code == 2 and out == "" and err == data_says
+    assert err.endswith(f"{digits}: no usable names (one name per line, letters only)\n")
+
+
+def test_without_a_terminal_the_app_says_so_and_exits_2():
+    """Regression: `microgpt-tui </dev/null 2>file` ran forever writing escape codes."""
+    result = subprocess.run(CLI, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == (
+        "microgpt-tui: error: needs a terminal; try a command such as "
+        "`microgpt-tui pi --darts 1e6`\n")
+
+
+CRASHES = {  # how the home screen crashes on start, and the line the CLI then says
+    "in a handler": ("raise RuntimeError('boom for the test')",
+                     "the app crashed: RuntimeError: boom for the test"),
+    "in a panic": ("self.app.panic('boom for the test')",  # as Textual's input thread does
+                   "the app crashed: see the error above"),
+}
+
+
+@pytest.mark.parametrize("kind", CRASHES)
+def test_a_crash_exits_1_with_one_line_naming_it(tmp_path, kind):
+    """Regression: the app exited 0 after a crash."""
+    crash, line = CRASHES[kind]
+    code = (
+        "import sys\n"
+        "from microgpt_tui.tui.screens.home import HomeScreen\n"
+        "def crash(self):\n"
+        f"    {crash}\n"
+        "HomeScreen.on_mount = crash\n"
+        "from microgpt_tui.tui.cli.main import main\n"
+        "sys.exit(main([]))\n"
+    )
+    app = PtyApp(code, env={"MICROGPT_TUI_CONFIG": str(tmp_path)})
+    try:
+        status = app.wait_for_exit(timeout=60)
+        assert status == 1, app.last_words()
+        assert app.last_words().endswith(f"microgpt-tui: error: {line}")
+    finally:
+        app.release()

@@ -9,6 +9,8 @@ import pytest
 from microgpt_tui.kernels.runtime import device_status
 from microgpt_tui.tui.app import make_app
 from microgpt_tui.tui.screens.cuda import KERNEL_NAMES
+from microgpt_tui.tui.widgets.tile_grid import TileGrids
+from microgpt_tui.tui.widgets.timeline import Timeline
 
 
 async def _wait_for_run(pilot, screen) -> None:
@@ -183,6 +185,37 @@ async def test_lanes_show_waves_of_blocks_and_the_clock_advances():
         assert "t = 0.00" not in _text(screen, "#cuda-status")
         grid = screen.query_one("#cuda-grids")
         assert len(str(grid.render()).splitlines()) >= 10  # 8 tile rows + title + legend
+
+
+async def test_a_replay_step_repaints_only_what_changed(monkeypatch):
+    """At top speed a tick must stay cheap: no layout pass, and the tile grids and the lanes
+    repaint only the lines whose cells changed."""
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("n")
+        await pilot.pause()
+        repaints: dict[str, list[tuple]] = {"TileGrids": [], "Timeline": []}
+        for widget in (TileGrids, Timeline):
+            def spy(self, *regions, _real=widget.refresh, **options):
+                repaints[type(self).__name__].append(regions)
+                return _real(self, *regions, **options)
+
+            monkeypatch.setattr(widget, "refresh", spy)
+        layouts: list[bool] = []
+        real_layout = screen._refresh_layout
+        monkeypatch.setattr(screen, "_refresh_layout",
+                            lambda *args, **kwargs: (layouts.append(True),
+                                                     real_layout(*args, **kwargs))[1])
+        await pilot.press("n")
+        await pilot.pause()
+        assert layouts == []
+        for widget, calls in repaints.items():
+            assert calls, f"{widget} did not repaint"
+            regions = [region for call in calls for region in call]
+            assert all(call for call in calls), f"{widget} repainted whole"
+            assert all(region.height == 1 for region in regions)
+            assert len({region.y for region in regions}) < screen.query_one(widget).size.height
 
 
 async def test_size_key_reloads_with_partial_tiles_and_tabs_show_source_and_ptx():

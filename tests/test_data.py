@@ -161,3 +161,59 @@ def test_unwritable_cache_still_returns_the_download_with_a_notice(
     assert len(dataset.names) == data.NAMES_COUNT
     assert dataset.notice and "Could not cache" in dataset.notice
     assert dataset.location == os.environ["MICROGPT_TUI_NAMES_URL"]  # where it really came from
+
+
+def test_a_byte_order_mark_does_not_drop_the_first_name(tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_bytes("\ufeffEmma\nolivia\n".encode())
+    dataset = load_names_from_path(path)
+    assert dataset.names == ["emma", "olivia"]
+    assert dataset.dropped_lines == 0
+
+
+def test_an_empty_data_path_says_empty_path(tmp_path, capsys):
+    from microgpt_tui.tui.cli.main import main
+
+    assert main(["data", "--data", ""]) == 2
+    err = capsys.readouterr().err
+    assert "empty path" in err and "directory" not in err and err.count("\n") == 1
+
+
+class _DrippingHandler(http.server.BaseHTTPRequestHandler):
+    """Promises the whole file, then sends one byte at a time, slowly, for as long as asked."""
+
+    stop = threading.Event()
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        self.send_header("Content-Length", str(data.NAMES_BYTES))
+        self.end_headers()
+        try:
+            while not self.stop.wait(0.2):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up: what the test wants
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_dripping_download_ends_at_the_deadline_in_the_bundled_corpus(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DrippingHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", f"http://127.0.0.1:{server.server_port}/n.txt")
+    monkeypatch.setattr(data, "DOWNLOAD_DEADLINE", 1.0)
+    _DrippingHandler.stop.clear()
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(load_names()), daemon=True)
+    worker.start()
+    worker.join(30.0)  # far beyond the 1 s deadline, far below a drip's 45,000 s
+    _DrippingHandler.stop.set()
+    server.shutdown()
+    assert not worker.is_alive(), "the download ignored its deadline"
+    dataset = result[0]
+    assert dataset.source == "bundled"
+    assert dataset.notice.startswith("Download too slow (not complete after 1 s)")
+    assert not (data.cache_dir() / "names.txt").exists()

@@ -85,6 +85,10 @@ def error_of(source: str) -> ProgramError:
         ("1 if 1 else 2", 1, 1, "conditional"),
         ("exp = 3", 1, 1, "function name"),
         ("1j", 1, 1, "complex literal"),
+        ("exp(1)(2)", 1, 1, "only exp, log, relu, tanh can be called"),
+        ("x = 1\n(x + 1)(2)", 2, 1, "only exp, log, relu, tanh can be called"),
+        ("x = 1\ny = x + " + "7" * 4400, 2, 9, "number too long: 4,400 digits"),
+        ("1_" * 4400 + "1", 1, 1, "number too long: 4,401 digits"),
     ],
 )
 def test_refused_with_position_and_reason(source, line, column, reason):
@@ -92,6 +96,13 @@ def test_refused_with_position_and_reason(source, line, column, reason):
     assert (error.line, error.column) == (line, column), str(error)
     assert reason in error.reason
     assert str(error).startswith(f"{line}:{column}: ")
+
+
+def test_a_byte_order_mark_at_the_start_is_not_code():
+    """Regression: a file saved with a UTF-8 BOM was a syntax error at 1:1."""
+    program = parse_program("\ufeffx = 2\ny = x * x")
+    assert program.result is not None and program.result.data == 4.0
+    assert error_of("x = 1\n\ufeffy = 2").reason.startswith("syntax error")  # only at the start
 
 
 def test_ten_thousand_nested_parentheses():
@@ -174,6 +185,25 @@ def test_grad_bad_program_exits_2_with_one_line(capsys):
     assert err.strip() == "microgpt-tui: error: 2:9: unknown name 'z'"
     status, _, err = run_cli(["grad", "exp(1000)"], capsys)
     assert status == 2 and "overflow" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_grad_backward_overflow_is_one_line_naming_the_node_exit_1(capsys, json_mode):
+    """Regression: backward() overflowed to inf, printed as `"grad": Infinity`, and exit 0."""
+    program = "x = 1e-300; y = 1e300 * log(x)"  # forward finite; x.grad = 1e300 * 1e300
+    status, out, err = run_cli(["grad", program] + (["--json"] if json_mode else []), capsys)
+    assert status == 1 and out == ""
+    assert err == (
+        "microgpt-tui: error: overflow in backward(): x.grad += 1e+300 × 1e+300 (via log) "
+        "is too large for a float\n"
+    )
+
+
+def test_grad_file_with_a_byte_order_mark(tmp_path, capsys):
+    path = tmp_path / "program.txt"
+    path.write_bytes("x = 3\ny = x * x\n".encode("utf-8-sig"))
+    status, out, _ = run_cli(["grad", "--file", str(path), "--json"], capsys)
+    assert status == 0 and json.loads(out.splitlines()[0])["grad"] == 6.0
 
 
 def test_grad_needs_exactly_one_source(capsys, monkeypatch):

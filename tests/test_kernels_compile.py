@@ -112,6 +112,55 @@ def test_a_damaged_cache_entry_is_recompiled(tmp_path, monkeypatch):
     assert not again.from_cache and again.cubin[:4] == b"\x7fELF"
 
 
+DAMAGED_ENTRIES = {
+    "resources a list": lambda r: r.update(resources=[]),
+    "log null": lambda r: r.update(log=None),
+    "options not strings": lambda r: r.update(options=[1, 2]),
+    "arch a string": lambda r: r.update(arch="90"),
+    "arch true": lambda r: r.update(arch=True),
+    "resource fields missing": lambda r: r.update(resources={"k": {"registers": 3}}),
+    "resource a string": lambda r: r.update(resources={"k": "many"}),
+    "cubin not base64": lambda r: r.update(cubin="not base64!"),
+    "cubin missing": lambda r: r.pop("cubin"),
+    "an unknown field": lambda r: r.update(extra=1),
+    "a list, not an object": lambda r: (r.clear(), None),
+}
+
+
+@pytest.fixture
+def cache_entry(tmp_path, monkeypatch):
+    """A real cache entry for matmul_naive in a fresh cache folder, and its JSON."""
+    monkeypatch.setenv("MICROGPT_TUI_CACHE", str(tmp_path))
+    compile_kernel("matmul_naive")
+    (entry,) = (tmp_path / "kernels").glob("*.json")
+    return entry, json.loads(entry.read_text())
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ENTRIES)
+def test_a_damaged_cache_entry_of_any_shape_is_a_miss(cache_entry, damage):
+    entry, record = cache_entry
+    DAMAGED_ENTRIES[damage](record)
+    entry.write_text(json.dumps(record if record else []))
+    assert runtime._load_cached(entry) is None
+
+
+@pytest.mark.parametrize("text", ["", "null", "[]", "{\"cubin\": 1}", "[" * 100_000])
+def test_cache_files_that_are_not_entries_are_misses(tmp_path, text):
+    entry = tmp_path / "k.json"
+    entry.write_text(text)
+    assert runtime._load_cached(entry) is None
+
+
+def test_a_damaged_cache_entry_is_rewritten(cache_entry):
+    entry, record = cache_entry
+    entry.write_text(json.dumps({**record, "resources": [], "log": None}))
+    again = compile_kernel("matmul_naive")
+    assert not again.from_cache and isinstance(again.log, str)
+    rewritten = json.loads(entry.read_text())
+    assert rewritten["resources"] == record["resources"] and isinstance(rewritten["log"], str)
+    assert compile_kernel("matmul_naive").from_cache
+
+
 def test_compile_error_carries_the_log(monkeypatch):
     spec = KERNELS["matmul_naive"]
     monkeypatch.setattr(type(spec), "source_text", lambda self: "this is not CUDA;")

@@ -255,6 +255,30 @@ def test_sizes_beyond_the_simulator_are_refused_clearly():
         simulate(Problem("flash_attention_fwd", 64, 256))
 
 
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        (Problem("matmul_naive", 20000), "simulator takes n up to 512"),
+        (Problem("matmul_tiled", 10**9), "simulator takes n up to 512"),
+        (Problem("matmul_tiled", -5), "n must be between 1 and 512"),
+        (Problem("flash_attention_fwd", 64, -3), "d must be between 1 and 128"),
+        (Problem("attention_naive", 64, 16, heads=-1), "heads must be between 1 and 65535"),
+        (Problem("attention_naive", -64, -16, heads=-1), "n must be between 1 and 1,024"),
+    ],
+)
+def test_a_run_checks_the_size_before_making_any_input(monkeypatch, problem, message):
+    """Regression: the inputs were made first (n=20000: 17 s and 6 GB), and a negative n or d
+    failed inside numpy with a traceback."""
+    from microgpt_tui.kernels import execute
+
+    def never(*args, **kwargs):
+        raise AssertionError("inputs made before the size was checked")
+
+    monkeypatch.setattr(execute, "make_inputs", never)
+    with pytest.raises(ProblemError, match=message):
+        execute.execute(problem, simulate_only=True)
+
+
 def test_simulator_and_gpu_traces_are_built_by_one_helper():
     problem = Problem("attention_naive", 40, 16)
     defines = defines_for(problem)

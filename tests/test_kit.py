@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
+import sys
 import threading
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
+from microgpt_tui.tui.kit import screen as kit_screen
+from microgpt_tui.tui.kit.background import (
+    JOB_NICENESS,
+    lower_thread_priority,
+    restore_thread_priority,
+)
 from microgpt_tui.tui.kit.jobs import JobsMixin
+from microgpt_tui.tui.kit.pauses import SWITCH_INTERVAL, keep_pauses_short, settle_garbage
 from microgpt_tui.tui.kit.playback import Playback, Stepper
+from microgpt_tui.tui.kit.screen import BaseScreen
 
 DEADLINE = 10.0
 
@@ -184,6 +197,156 @@ async def test_results_for_a_screen_that_has_gone_are_dropped():
         assert results == []
         assert app.screen is home
         assert app._exception is None
+
+
+needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="per-thread nice values are a Linux feature")
+
+
+def nice_of_this_thread() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@needs_linux
+async def test_a_job_and_the_threads_it_starts_run_nicer_than_the_ui():
+    """The scheduler serves the UI thread first: a job's thread, and a pool it starts (a burst
+    on every core), run JOB_NICENESS nicer."""
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        ui = nice_of_this_thread()
+        seen: list[tuple[int, int]] = []
+
+        def work(_context) -> tuple[int, int]:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                started = pool.submit(nice_of_this_thread).result()
+            return nice_of_this_thread(), started
+
+        screen.jobs.start("nice", work, on_done=seen.append)
+        await until(pilot, lambda: seen, "the job")
+        expected = min(ui + JOB_NICENESS, 19)
+        assert seen == [(expected, expected)]
+        assert nice_of_this_thread() == ui
+
+
+@needs_linux
+def test_a_pooled_thread_gets_its_priority_back_where_allowed():
+    outcome: list[tuple[int, int, int]] = []
+
+    def thread() -> None:
+        before = lower_thread_priority()
+        lowered = nice_of_this_thread()
+        restore_thread_priority(before)
+        outcome.append((before, lowered, nice_of_this_thread()))
+
+    worker = threading.Thread(target=thread)
+    worker.start()
+    worker.join()
+    (before, lowered, after), = outcome
+    assert lowered == min(before + JOB_NICENESS, 19)
+    # Raising a priority back needs CAP_SYS_NICE or RLIMIT_NICE room; without either the
+    # thread stays nice (only jobs run on it).
+    assert after in (before, lowered)
+    if os.geteuid() == 0:
+        assert after == before
+
+
+async def test_in_process_runs_the_work_in_a_nicer_worker_process():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        got: list[tuple[int, int]] = []
+
+        def work(context) -> tuple[int, int]:
+            return (context.in_process(os.getpid),
+                    context.in_process(os.getpriority, os.PRIO_PROCESS, 0))
+
+        screen.jobs.start("process", work, on_done=got.append)
+        await until(pilot, lambda: got, "the worker process")
+        (pid, nice), = got
+        assert pid != os.getpid()
+        ui = os.getpriority(os.PRIO_PROCESS, os.getpid())
+        assert nice == min(ui + JOB_NICENESS, 19)
+
+
+async def test_in_process_stops_waiting_when_the_job_is_cancelled():
+    app = KitApp()
+    async with app.run_test() as pilot:
+        screen = app.screen
+        results: list[object] = []
+        waiting = threading.Event()
+        ended: list[float] = []
+
+        def work(context) -> object:
+            waiting.set()
+            try:
+                return context.in_process(time.sleep, 3)
+            finally:
+                ended.append(time.monotonic())
+
+        screen.jobs.start("sleep", work, on_done=results.append)
+        await until(pilot, waiting.is_set, "the job to wait on its process")
+        cancelled = time.monotonic()
+        screen.jobs.cancel("sleep")
+        await until(pilot, lambda: ended, "the job to stop waiting")
+        assert ended[0] - cancelled < 1  # not the 3 s the process still sleeps
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert results == [] and not app.errors
+
+
+def test_settling_frees_what_died_since_and_leaves_the_rest_out_of_collections():
+    class Node:
+        pass
+
+    kept, dropped = Node(), Node()
+    kept.me, dropped.me = kept, dropped  # cycles: only the collector can free them
+    gone = weakref.ref(dropped)
+    try:
+        settle_garbage()
+        assert gc.get_freeze_count() > 0
+        del dropped
+        gc.collect()
+        assert gone() is not None  # frozen: full collections skip it, and so their pauses
+        settle_garbage()
+        assert gone() is None  # the next screen's settle collects it
+    finally:
+        gc.unfreeze()
+
+
+def test_pauses_are_kept_short_process_wide_unless_headless():
+    class FakeApp:
+        def __init__(self, headless: bool) -> None:
+            self.is_headless = headless
+
+    default = sys.getswitchinterval()
+    gc.unfreeze()
+    try:
+        keep_pauses_short(FakeApp(headless=True))
+        assert sys.getswitchinterval() == default and gc.get_freeze_count() == 0
+        keep_pauses_short(FakeApp(headless=False))
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert gc.get_freeze_count() > 0
+    finally:
+        sys.setswitchinterval(default)
+        gc.unfreeze()
+
+
+class BodyScreen(BaseScreen):
+    def compose_body(self) -> ComposeResult:
+        yield Static("body")
+
+
+async def test_each_screen_keeps_pauses_short_once_it_has_drawn(monkeypatch):
+    settled: list[str] = []
+    monkeypatch.setattr(kit_screen, "keep_pauses_short",
+                        lambda app: settled.append(type(app.screen).__name__))
+    app = KitApp()
+    async with app.run_test() as pilot:
+        await app.push_screen(BodyScreen())
+        await pilot.pause()
+        await pilot.pause()
+        assert settled == ["BodyScreen"]  # a BaseScreen settles; the plain JobScreen did not
 
 
 class ListStepper:

@@ -140,3 +140,151 @@ def test_a_longer_schedule_may_be_given_but_not_a_shorter_one(tmp_path, names):
     assert resume_trainer(checkpoint, names, num_steps=30).config.num_steps == 30
     with pytest.raises(CheckpointError, match="behind it"):
         resume_trainer(checkpoint, names, num_steps=4)
+
+
+def _npy_header(shape: tuple, descr: str = "<f8") -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def _archive(good: bytes, replace: dict[str, tuple[bytes, int]]) -> bytes:
+    """`good` with some members replaced by (header, zero bytes after it), deflated."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in replace:
+                archive.writestr(info.filename, source.read(info))
+                continue
+            header, zeros = replace[name]
+            with archive.open(info.filename, "w", force_zip64=True) as member:
+                member.write(header)
+                chunk = bytes(1 << 20)
+                for start in range(0, zeros, len(chunk)):
+                    member.write(chunk[: min(len(chunk), zeros - start)])
+    return out.getvalue()
+
+
+def _load_refused(tmp_path, data: bytes, message: str) -> str:
+    path = tmp_path / "crafted.npz"
+    path.write_bytes(data)
+    with pytest.raises(CheckpointError, match=message) as info:
+        load_checkpoint(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path, names):
+    import tracemalloc
+
+    good = checkpoint_bytes(Trainer(names, SMALL))
+    unpacked = 64 * 2**20  # 64 MiB of zeros: a few hundred KB deflated
+    bomb = _archive(good, {"weights": (_npy_header((unpacked // 8,)), unpacked)})
+    assert len(bomb) < 2**20
+    tracemalloc.start()
+    try:
+        _load_refused(tmp_path, bomb, "the config needs")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20  # the file itself, not what it would unpack to
+
+
+def test_a_member_whose_header_asks_for_terabytes_is_refused(tmp_path, names):
+    good = checkpoint_bytes(Trainer(names, SMALL))
+    huge = _archive(good, {"adam_v": (_npy_header((2**40,)), 64)})  # 8 TiB of float64
+    _load_refused(tmp_path, huge, r"adam_v has shape \(1099511627776,\), the config needs")
+
+
+def test_a_pickle_inside_the_archive_is_refused_as_such(tmp_path, names):
+    good = checkpoint_bytes(Trainer(names, SMALL))
+
+    def pickled(arrays):
+        arrays["weights"] = np.array([1.0, "x"], dtype=object)
+
+    message = _load_refused(tmp_path, _rewrite(good, arrays_change=pickled),
+                            "holds a pickled object")
+    assert "weights" in message and "damaged" not in message
+
+
+def _meta_with(good: bytes, raw_meta: bytes) -> bytes:
+    def change(arrays):
+        arrays["meta"] = np.frombuffer(raw_meta, dtype=np.uint8)
+
+    return _rewrite(good, arrays_change=change)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(config=[16, 4]), "'config' is a list, expected an object"),
+        (lambda m: m.update(chars=[1, 2, 3]), "'chars' is a list, expected a string"),
+        (lambda m: m.update(chars=7), "'chars' is a whole number, expected a string"),
+        (lambda m: m.update(step=2.5), "'step' is a number, expected a whole number"),
+        (lambda m: m.update(step=10**6), "step 1000000 is outside"),
+        (lambda m: m["rng_state"][1].__setitem__(0, 2**64), "rng_state"),
+        (lambda m: m["rng_state"][1].__setitem__(624, 700), "rng_state"),
+        (lambda m: m["rng_state"].__setitem__(0, 2), "rng_state"),
+        (lambda m: m.update(rng_state="seed"), "'rng_state' is a string, expected a list"),
+        (lambda m: m.update(engine="gpu"), "unknown engine 'gpu'"),
+        (lambda m: m["config"].update(learning_rate=10**400), "too large for a float"),
+        (lambda m: m["config"].update(temperature=5e-324), "temperature must be between"),
+    ],
+)
+def test_crafted_metadata_is_one_line_naming_the_field(tmp_path, names, change, message):
+    good = checkpoint_bytes(Trainer(names, SMALL))
+    _load_refused(tmp_path, _rewrite(good, change), message)
+
+
+def test_metadata_nested_100k_deep_is_refused(tmp_path, names):
+    good = checkpoint_bytes(Trainer(names, SMALL))
+    deep = b"[" * 100_000 + b"]" * 100_000
+    _load_refused(tmp_path, _meta_with(good, deep), "nested too deeply")
+
+
+def test_the_training_screen_shows_the_same_line_for_a_crafted_checkpoint(tmp_path, names,
+                                                                         small_names_path):
+    import queue
+
+    from microgpt_tui.engine.microgpt.session import FAILED, SessionSpec, run_session
+
+    path = tmp_path / "crafted.npz"
+    path.write_bytes(_rewrite(checkpoint_bytes(Trainer(names, SMALL)),
+                              lambda m: m.update(config=[1])))
+    published = []
+    spec = SessionSpec(SMALL, data_path=str(small_names_path), checkpoint_path=str(path))
+    run_session(spec, queue.Queue(), published.append, lambda: False)
+    assert published[-1].state == FAILED
+    assert published[-1].message == (f"{path}: not a usable MicroGPT checkpoint ('config' is "
+                                     "a list, expected an object)")
+
+
+def test_nothing_non_finite_or_diverged_is_saved(tmp_path, names):
+    trainer = Trainer(names, SMALL)
+    trainer.adam.v[3] = np.inf
+    with pytest.raises(CheckpointError, match="adam_v hold NaN or infinity; nothing saved"):
+        save_checkpoint(tmp_path / "c.npz", trainer)
+    diverging = Trainer(names, SMALL.with_changes(learning_rate=1e308))
+    with pytest.raises(Exception, match="diverged"):
+        list(diverging.run())
+    with pytest.raises(CheckpointError, match="diverged at step 2; nothing saved"):
+        save_checkpoint(tmp_path / "c.npz", diverging)
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_checkpoints_mode_is_kept_and_a_symlink_refused(tmp_path, names):
+    trainer = Trainer(names, SMALL)
+    path = tmp_path / "shared.npz"
+    path.write_bytes(b"old")
+    path.chmod(0o664)
+    save_checkpoint(path, trainer)
+    assert path.stat().st_mode & 0o777 == 0o664
+    link = tmp_path / "link.npz"
+    link.symlink_to(path)
+    with pytest.raises(CheckpointError, match="cannot write .is a symbolic link"):
+        save_checkpoint(link, trainer)
+    with pytest.raises(CheckpointError, match="empty path"):
+        save_checkpoint("", trainer)

@@ -80,7 +80,7 @@ def test_save_resume_and_sample(capsys, small_names_path, tmp_path):
         (["train", "--steps", "abc"], "invalid int value"),
         (["train", "--engine", "gpu"], "invalid choice"),
         (["train", "--steps", "5", "--stop-at", "9"], "--stop-at must be in 1..5"),
-        (["train", "--samples", "-1"], "--samples must be ≥ 0"),
+        (["train", "--samples", "-1"], "--samples must be between 0 and 100,000"),
         (["train", "--data", "/nonexistent/names.txt"], "no such file"),
         (["train", "--resume", "/nonexistent/c.npz"], "no such file"),
         (["sample"], "required: --checkpoint"),
@@ -109,3 +109,133 @@ def test_resume_refuses_a_different_model_and_a_finished_schedule(capsys, small_
     bad.write_bytes(b"PK\x03\x04 broken")
     code, _, err = run_cli(capsys, "sample", "--checkpoint", str(bad))
     assert code == 2 and "damaged or truncated" in err
+
+
+SMALL_RUN = ["--n-embed", "8", "--n-head", "2", "--block-size", "8", "--samples", "0"]
+
+
+def test_the_names_file_is_never_overwritten_by_its_own_run(capsys, small_names_path, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_bytes(small_names_path.read_bytes())
+    code, out, err = run_cli(capsys, "train", "--data", str(names), "--save", str(names),
+                             *SMALL_RUN)
+    assert code == 2 and out == ""  # refused before training, not after
+    assert "is also this run's input" in err and err.count("\n") == 1
+    assert names.read_bytes() == small_names_path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("save", "message"),
+    [
+        ("", "empty path"),
+        ("{tmp}/file/sub/c.npz", "is not a folder"),
+        ("{tmp}", "is a directory"),
+    ],
+)
+def test_a_bad_save_path_is_refused_before_step_one(capsys, small_names_path, tmp_path, save,
+                                                     message):
+    (tmp_path / "file").write_text("in the way")
+    code, out, err = run_cli(capsys, "train", "--data", str(small_names_path), "--save",
+                             save.format(tmp=tmp_path), *SMALL_RUN)
+    assert code == 2 and "Step" not in out and out == ""
+    assert message in err and err.count("\n") == 1
+
+
+def test_ctrl_c_with_save_keeps_what_was_trained(capsys, small_names_path, tmp_path,
+                                                 monkeypatch):
+    import os
+    import signal
+
+    from microgpt_tui.engine.microgpt.checkpoint import load_checkpoint
+    from microgpt_tui.engine.microgpt.trainer import Trainer
+
+    real_step = Trainer.train_step
+
+    def step_then_ctrl_c_at_3(trainer):
+        event = real_step(trainer)
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return event
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c_at_3)
+    ckpt = tmp_path / "run.npz"
+    code, out, err = run_cli(capsys, "train", "--data", str(small_names_path), "--steps", "50",
+                             "--save", str(ckpt), *SMALL_RUN)
+    assert code == 130 and err == "microgpt-tui: interrupted\n"
+    assert out.splitlines()[-1] == f"Saved checkpoint at step 3 to {ckpt}"
+    assert load_checkpoint(ckpt).step == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+@pytest.mark.parametrize(
+    ("extra", "step"),
+    [
+        (["--steps", "5"], 2),  # step 1's update leaves weights near 1e308: step 2 overflows
+        (["--steps", "1"], 1),  # the run ends there: the model's outputs are checked too
+        (["--steps", "3", "--engine", "scalar"], 2),
+    ],
+)
+def test_a_diverging_run_stops_with_one_line_and_saves_nothing(capsys, small_names_path,
+                                                               tmp_path, extra, step):
+    ckpt = tmp_path / "run.npz"
+    code, out, err = run_cli(capsys, "train", "--data", str(small_names_path), "--lr", "1e308",
+                             "--save", str(ckpt), *SMALL_RUN, *extra)
+    assert code == 1
+    assert err.startswith(f"microgpt-tui: error: training diverged at step {step} ")
+    assert err.count("\n") == 1  # no numpy warnings
+    assert "nan" not in out.lower()
+    assert not ckpt.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def small_checkpoint(capsys, small_names_path, tmp_path) -> str:
+    path = str(tmp_path / "small.npz")
+    code, _, _ = run_cli(capsys, "train", "--data", str(small_names_path), "--steps", "5",
+                         "--save", path, *SMALL_RUN)
+    assert code == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sample", "--checkpoint", "{ckpt}", "--temperature", "1e-310"],
+        ["sample", "--checkpoint", "{ckpt}", "--temperature", "nan"],
+        ["train", "--temperature", "5e-324"],
+        ["train", "--temperature", "101"],
+    ],
+)
+def test_temperature_has_one_range_everywhere(capsys, small_checkpoint, argv):
+    code, out, err = run_cli(capsys, *[a.format(ckpt=small_checkpoint) for a in argv])
+    assert code == 2 and out == ""
+    assert "--temperature must be between 0.01 and 100, got" in err and err.count("\n") == 1
+
+
+def test_the_lowest_temperature_samples_without_overflow(capsys, small_checkpoint):
+    code, out, _ = run_cli(capsys, "sample", "--checkpoint", small_checkpoint, "-n", "5",
+                           "--temperature", "0.01")
+    assert code == 0 and len(out.splitlines()) == 5
+
+
+def test_empty_names_are_shown_as_such(capsys, small_checkpoint):
+    argv = ["sample", "--checkpoint", small_checkpoint, "-n", "300", "--seed", "3"]
+    code, text, _ = run_cli(capsys, *argv)
+    assert code == 0
+    lines = text.splitlines()
+    assert len(lines) == 300 and "" not in lines
+    code, jsonl, _ = run_cli(capsys, *argv, "--json")
+    names = [json.loads(line)["name"] for line in jsonl.splitlines()]
+    assert names.count("") == lines.count("(empty)") > 0
+    assert [name or "(empty)" for name in names] == lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--samples", "100001"], "--samples must be between 0 and 100,000"),
+        (["sample", "--checkpoint", "x.npz", "-n", "100001"], "-n must be between 1 and 100,000"),
+    ],
+)
+def test_one_limit_on_names_printed(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err

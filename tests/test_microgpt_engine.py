@@ -227,10 +227,66 @@ def test_param_table_and_adam_view(small_names):
         ("learning_rate", float("nan"), "learning_rate must be a number > 0"),
         ("beta1", 1.0, "beta1 must be in [0, 1)"),
         ("block_size", 10_000, "block_size must be at most 256"),
-        ("temperature", -1.0, "temperature must be a number > 0"),
+        ("temperature", -1.0, "temperature must be between 0.01 and 100"),
     ],
 )
 def test_bad_configs_are_refused_with_one_line(field, value, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace(")", r"\)")) as info:
         Config(**{field: value}).validated()
     assert "\n" not in str(info.value)
+
+
+def test_a_diverging_run_raises_once_and_takes_no_further_step(small_names):
+    import warnings
+
+    from microgpt_tui.engine.microgpt.trainer import TrainingDiverged
+
+    trainer = Trainer(small_names, Config(n_embed=8, n_head=2, num_steps=5, learning_rate=1e308))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning would fail the test
+        with pytest.raises(TrainingDiverged, match="training diverged at step 2 ") as info:
+            list(trainer.run())
+    assert info.value.step == 2 and trainer.step == 1 and trainer.diverged_at == 2
+    with pytest.raises(TrainingDiverged):
+        trainer.train_step()
+
+
+def test_finite_but_overflowing_weights_are_caught_before_sampling(small_names):
+    from microgpt_tui.engine.microgpt.trainer import TrainingDiverged
+
+    trainer = Trainer(small_names, Config(n_embed=8, n_head=2, num_steps=1, learning_rate=1e308))
+    list(trainer.run())  # step 1's loss is finite; the weights it leaves are not usable
+    with pytest.raises(TrainingDiverged, match="at step 1 "):
+        trainer.check_finite_outputs()
+
+
+def test_the_training_screen_gets_the_divergence_as_one_line(small_names_path):
+    import queue
+
+    from microgpt_tui.engine.microgpt.session import FAILED, SessionSpec, run_session
+
+    published = []
+    spec = SessionSpec(Config(n_embed=8, n_head=2, num_steps=5, learning_rate=1e308),
+                       data_path=str(small_names_path))
+    run_session(spec, queue.Queue(), published.append, lambda: False)
+    assert published[-1].state == FAILED
+    assert published[-1].message.startswith("training diverged at step 2 ")
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-310, 0.0099, 100.5, float("nan")])
+def test_a_temperature_outside_the_range_is_refused_not_an_overflow(small_names, temperature):
+    from microgpt_tui.engine.microgpt.sampling import sample_names
+
+    with pytest.raises(ConfigError, match="temperature must be"):
+        Trainer(small_names, Config(temperature=temperature))
+    trainer = Trainer(small_names, Config())
+    with pytest.raises(ConfigError, match="temperature must be between 0.01 and 100"):
+        sample_names(trainer.model, trainer.tokenizer, random.Random(0), 1, temperature, 16)
+
+
+def test_the_lowest_temperature_is_nearly_greedy_and_finite():
+    from microgpt_tui.engine.microgpt.config import MIN_TEMPERATURE
+    from microgpt_tui.engine.microgpt.sampling import next_token_weights
+
+    weights = next_token_weights([30.0, 29.0, -30.0], MIN_TEMPERATURE)
+    assert all(math.isfinite(w) for w in weights) and weights[0] == 1.0

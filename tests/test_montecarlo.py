@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 import threading
 import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -15,6 +17,7 @@ from microgpt_tui.engine.montecarlo import (
     BLOCK_DARTS,
     MAX_DARTS,
     MAX_SEED,
+    Mode,
     Tally,
     count_inside,
     estimate_pi,
@@ -121,6 +124,22 @@ def test_streaming_progress_sums_to_the_single_count():
     assert [e.tally.darts for e in events] == sorted(e.tally.darts for e in events)
     assert events[-1].complete
     assert events[-1].tally.inside == count_inside(darts, seed=5, start=1_000)
+
+
+def test_pieces_run_on_a_given_executor_with_the_same_counts():
+    """A process pool (where a plain-Python loop leaves the caller's GIL free) counts the same
+    darts; the stream leaves the executor running for its next user."""
+    darts = 3 * mc.PIECE_DARTS[Mode.PYTHON] + 123
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        events = list(estimate_pi(darts, seed=4, mode="python", start=500, executor=pool))
+        assert events[-1].complete
+        assert events[-1].tally.inside == count_inside(darts, seed=4, mode="python", start=500)
+        cancel = threading.Event()
+        for _ in estimate_pi(40 * mc.PIECE_DARTS[Mode.PYTHON], seed=4, mode="python",
+                             cancel=cancel, executor=pool):
+            cancel.set()
+        assert pool.submit(abs, -1).result() == 1  # not shut down by the stream
 
 
 def test_fast_count_matches_the_exact_test_on_every_dart():

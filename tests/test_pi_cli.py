@@ -63,14 +63,15 @@ def test_quasi_and_python_modes(capsys):
         (["--darts", "0"], "at least 1"),
         (["--darts", "abc"], "number"),
         (["--darts", "1.5"], "whole number"),
-        (["--darts", "1e16"], "at most"),
+        (["--darts", "1e16"], "--darts must be at most 1e15, not '1e16'"),
         (["--darts", "nan"], "finite"),
         (["--darts", "inf"], "finite"),
         (["--seed", "-1"], "--seed"),
         (["--seed", "x"], "--seed"),
         (["--seed", str(2**64)], "--seed"),
         (["--workers", "0"], "--workers"),
-        (["--workers", "257"], "--workers"),
+        (["--workers", "257"], "--workers must be at most 256, not '257'"),
+        (["--workers", "1.5"], "--workers must be a whole number, not '1.5'"),
         (["--mode", "fast"], "invalid choice"),
     ],
 )
@@ -80,6 +81,21 @@ def test_bad_values_exit_2_with_one_line(capsys, args, message):
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_one_seed_range_for_pi_and_every_other_seed(capsys):
+    """Regression: pi's --seed took 0 … 2^64−1, the global --seed only up to 2^63−1."""
+    largest = str(2**64 - 1)
+    assert run_json(capsys, "--darts", "10", "--seed", largest)["seed"] == 2**64 - 1
+    assert main(["--seed", largest, "pi", "--darts", "10", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seed"] == 2**64 - 1
+    refusals = []
+    for argv in (["pi", "--seed", str(2**64)], ["--seed", str(2**64), "pi"],
+                 ["train", "--seed", str(2**64)], ["kernels", "list", "--seed", str(2**64)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        refusals.append(err[err.index("a seed is"):err.index(" (see")])
+    assert set(refusals) == {f"a seed is a whole number from 0 to 2^64−1, not '{2**64}'"}
 
 
 def test_large_counts_parse_in_every_spelling():

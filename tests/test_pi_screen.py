@@ -18,10 +18,18 @@ from textual.widgets import Input, ProgressBar
 from microgpt_tui.engine.montecarlo import MAX_SEED, Mode, Tally, count_inside
 from microgpt_tui.engine.seeds import parse_seed, seed_in_range
 from microgpt_tui.tui.app import make_app
+from microgpt_tui.tui.kit.jobs import JobContext
 from microgpt_tui.tui.kit.screen import key_sections
 from microgpt_tui.tui.screens.pi import PiScreen
 from microgpt_tui.tui.screens.pi_canvas import DartCanvas
-from microgpt_tui.tui.screens.pi_view import DEFAULT_SPEED, MODE_NAMES, SPEEDS, DartRun
+from microgpt_tui.tui.screens.pi_view import (
+    DEFAULT_SPEED,
+    MODE_NAMES,
+    NO_DARTS,
+    SPEEDS,
+    BurstResult,
+    DartRun,
+)
 from microgpt_tui.tui.widgets.convergence_chart import ConvergenceChart
 
 SEED = 5
@@ -230,6 +238,46 @@ async def test_bursts_cancel_modes_and_reset():
         assert screen.run.mode is Mode.PSEUDO
 
 
+async def test_plain_python_darts_are_thrown_in_a_worker_process(monkeypatch):
+    """Its loop holds the GIL: on a thread it would hold up every key and frame."""
+    in_process: list[str] = []
+    real = JobContext.in_process
+
+    def spy(context, function, /, *args):
+        in_process.append(function.__name__)
+        return real(context, function, *args)
+
+    monkeypatch.setattr(JobContext, "in_process", spy)
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        await press(pilot, "n", "b")  # numpy: on the job's thread
+        assert in_process == []
+        await press(pilot, "m", "m", "n", "n", "b")
+        assert screen.run.mode is Mode.PYTHON
+        assert in_process == ["thrown_frame", "thrown_frame", "taken_back"]
+        assert screen.run.tally == engine_tally(screen)
+
+
+async def test_a_frame_repaints_without_a_layout_pass(monkeypatch):
+    """At 12 frames a second a layout pass per frame is wasted UI time: only a status whose
+    words change length (a new digit) can wrap differently and needs one."""
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        await press(pilot, "n")
+        layouts: list[bool] = []
+        real_layout = screen._refresh_layout
+        monkeypatch.setattr(screen, "_refresh_layout",
+                            lambda *args, **kwargs: (layouts.append(True),
+                                                     real_layout(*args, **kwargs))[1])
+        await press(pilot, "n", "n")  # frames 2 and 3: same digits
+        assert layouts == []
+        await press(pilot, *["n"] * 7)  # frame 10: one more digit
+        assert layouts
+        assert "frame 10" in str(screen.query_one("#pi-status").render())
+
+
 async def test_r_resets_the_darts_and_capital_r_the_whole_screen():
     app = make_app(seed=SEED)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -258,7 +306,15 @@ async def test_a_reset_drops_the_frame_in_flight():
         assert screen.run.tally == Tally(0, 0) and screen.query_one(DartCanvas).frame == 0
 
 
-async def test_the_help_lists_the_keys_that_work_now():
+async def test_the_help_lists_the_keys_that_work_now(monkeypatch):
+    # The burst runs until cancelled: 10^9 darts take about a second on two cores, and a
+    # loaded machine could pause longer than that between the start and the check.
+    def burst_until_cancelled(run, start, count, cancel, report, executor=None) -> BurstResult:
+        while not cancel.is_set():
+            time.sleep(0.01)
+        return BurstResult(None, NO_DARTS)
+
+    monkeypatch.setattr(DartRun, "burst", burst_until_cancelled)
     app = make_app(seed=SEED)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_pi(pilot)

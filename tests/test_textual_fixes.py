@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import random
+import subprocess
+import sys
 
 import pytest
 from textual import events
@@ -161,3 +163,69 @@ async def test_a_flood_of_palette_keys_never_crashes():
             await pilot.pause()
             await pilot.pause(rng.choice([0, 0, 0.02, 0.25, 0.5, 0.52]))
             assert app._exception is None
+
+
+# --- lenient_terminal_input ------------------------------------------------------------------
+
+
+def _decode_line_noise() -> str:
+    """What the Linux driver's input thread does with each read from the terminal."""
+    from textual.drivers import linux_driver
+
+    return linux_driver.getincrementaldecoder("utf-8")().decode(b"\xf9ok", final=False)
+
+
+def test_lenient_terminal_input_upstream(upstream):
+    upstream("lenient_terminal_input")
+    with pytest.raises(UnicodeDecodeError):  # raised in the input thread: the app stops
+        _decode_line_noise()
+
+
+def test_lenient_terminal_input_fixed():
+    assert _decode_line_noise() == "\ufffdok"
+
+
+# --- linear_input_restrict -------------------------------------------------------------------
+
+# Digits then a letter: refused, after trying every way to split the digits into groups.
+REFUSED_AFTER_DIGITS = {"integer": "1" * 40 + "x", "number": "-" + "1" * 40 + "e1x"}
+
+
+def _decides_in_time(pattern: str, text: str, seconds: float) -> bool:
+    """Whether re.fullmatch decides `text` within `seconds` (in a process: it holds the GIL)."""
+    code = "import re, sys; re.fullmatch(sys.argv[1], sys.argv[2])"
+    try:
+        subprocess.run([sys.executable, "-c", code, pattern, text], timeout=seconds, check=True)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", REFUSED_AFTER_DIGITS)
+def test_linear_input_restrict_upstream(kind):
+    original = textual_fixes.APPLIED["linear_input_restrict"].original[kind]
+    assert not _decides_in_time(original, REFUSED_AFTER_DIGITS[kind], seconds=2)
+
+
+@pytest.mark.parametrize("kind", REFUSED_AFTER_DIGITS)
+def test_linear_input_restrict_fixed(kind):
+    from textual.widgets._input import _RESTRICT_TYPES
+
+    assert _decides_in_time(_RESTRICT_TYPES[kind], REFUSED_AFTER_DIGITS[kind] * 100, seconds=60)
+
+
+def test_linear_input_restrict_keeps_what_upstream_allows():
+    """Every string of up to 5 characters of digits, `_ . e E - +` and a letter: the same
+    verdict from the linear patterns as from upstream's."""
+    import itertools
+    import re
+
+    from textual.widgets._input import _RESTRICT_TYPES
+
+    original = textual_fixes.APPLIED["linear_input_restrict"].original
+    for length in range(6):
+        for chars in itertools.product("12_.eE-+x", repeat=length):
+            text = "".join(chars)
+            for kind in REFUSED_AFTER_DIGITS:
+                upstream = re.fullmatch(original[kind], text) is not None
+                assert (re.fullmatch(_RESTRICT_TYPES[kind], text) is not None) == upstream, text

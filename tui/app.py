@@ -6,6 +6,7 @@ import importlib
 import os
 from pathlib import Path
 
+from rich.console import RenderableType
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -51,6 +52,12 @@ class MicroGPTApp(App[None]):
         chosen = theme or remembered
         if chosen and chosen in self.available_themes:
             self.theme = chosen
+
+    def panic(self, *renderables: RenderableType) -> None:
+        # A crash outside a message handler (in Textual's input thread, say) ends in panic(),
+        # which leaves the exit status 0: any crash exits 1 (the CLI reads return_code).
+        self._return_code = 1
+        super().panic(*renderables)
 
     def watch_theme(self, theme: str) -> None:
         if self.remember_theme:

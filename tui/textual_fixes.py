@@ -16,6 +16,13 @@ with the original code, so after an upgrade a failing reproduction says which fi
 - palette_search_after_close: keys typed just before Esc reach the palette's input after it
   has closed; the search each one starts then looks up the palette's removed list and the
   worker fails, taking the app down. A closed palette starts no search.
+- lenient_terminal_input: the Linux driver decodes the terminal's bytes as strict UTF-8, so one
+  byte that is not UTF-8 (line noise, a Latin-1 terminal, a cat'ed binary file) kills its input
+  thread and the app stops. Such a byte is read as U+FFFD, a key that does nothing.
+- linear_input_restrict: the patterns that keep an `Input(type="integer" | "number")` to
+  digits nest one repetition in another (groups of digits, repeated), so a value they refuse
+  takes exponential time: typing a letter after 25 digits froze the app for minutes. The same
+  languages, written so that each character has one way to match.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -35,7 +43,7 @@ logger.addHandler(logging.NullHandler())  # seen where logging is set up (tests)
 class Patch:
     """A Textual attribute this module replaced, with the original kept (tests restore it)."""
 
-    owner: type
+    owner: type | ModuleType
     attribute: str
     original: Callable[..., Any]
 
@@ -83,8 +91,29 @@ def _no_search_after_close(original: Callable[..., Any]) -> Callable[..., Any]:
     return _gather_commands
 
 
-# name -> (class, its attribute, the guard built around the original)
-FIXES: dict[str, tuple[str, str, Callable[[Callable[..., Any]], Callable[..., Any]]]] = {
+def _lenient_utf8(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def getincrementaldecoder(encoding: str) -> Callable[..., Any]:
+        return functools.partial(original(encoding), errors="replace")
+
+    return getincrementaldecoder
+
+
+_DIGITS = r"(?:\d+(?:_\d+)*_?)?"  # digits; each `_` after a digit (upstream's `(?:\d*|\d+_)*`)
+
+
+def _linear_restrict_types(original: dict[str, str | None]) -> dict[str, str | None]:
+    # Upstream's number is sign, digits, optional `.digits`, then `\d[eE]?[-+]?digits`; that
+    # last digit is the mantissa's own last one, so a lookbehind asks for it instead.
+    return {
+        **original,
+        "integer": rf"[-+]?{_DIGITS}",
+        "number": rf"[-+]?{_DIGITS}(?:\.{_DIGITS})?(?:(?<=\d)(?:[eE][-+]?|[-+]){_DIGITS})?",
+    }
+
+
+# name -> (class or module, its attribute, the guard built around the original)
+FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "option_list_paging": ("textual.widgets.OptionList", "_move_page", _guard_option_list_paging),
     "stale_dismiss": ("textual.screen.Screen", "dismiss", _ignore_stale_dismiss),
     "palette_search_after_close": (
@@ -92,13 +121,22 @@ FIXES: dict[str, tuple[str, str, Callable[[Callable[..., Any]], Callable[..., An
         "_gather_commands",
         _no_search_after_close,
     ),
+    "lenient_terminal_input": (
+        "textual.drivers.linux_driver",
+        "getincrementaldecoder",
+        _lenient_utf8,
+    ),
+    "linear_input_restrict": ("textual.widgets._input", "_RESTRICT_TYPES", _linear_restrict_types),
 }
 
 
 def _apply_one(name: str) -> None:
     owner_path, attribute, guard = FIXES[name]
-    module_name, class_name = owner_path.rsplit(".", 1)
-    owner = getattr(importlib.import_module(module_name), class_name)
+    try:
+        owner = importlib.import_module(owner_path)
+    except ModuleNotFoundError:  # not a module: a class in one
+        module_name, class_name = owner_path.rsplit(".", 1)
+        owner = getattr(importlib.import_module(module_name), class_name)
     original = getattr(owner, attribute)
     setattr(owner, attribute, guard(original))
     APPLIED[name] = Patch(owner, attribute, original)

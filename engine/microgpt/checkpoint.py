@@ -3,25 +3,31 @@
 Arrays: `weights`, `adam_m`, `adam_v` (flat float64, the reference's parameter order). `meta`:
 UTF-8 JSON with the format tag, the config, the vocabulary, the step, Adam's step count, the
 RNG state, the engine and a fingerprint of the names list. Written atomically (temp file +
-rename); read with allow_pickle=False, so a checkpoint can never run code. Every problem is a
-`CheckpointError` whose message is one line.
+rename); read member by member with every size, shape and type checked before anything is
+unpacked, and never unpickled, so a checkpoint can neither run code nor exhaust memory. Every
+problem is a `CheckpointError` whose message is one line.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import random
 import re
 import zipfile
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..data import cache_dir
-from ..files import atomic_write_bytes, read_user_file
-from .config import Config, ConfigError
+from ..files import atomic_write_bytes, ensure_writable_target, read_user_file
+from .config import ENGINES, Config, ConfigError, check_temperature
 from .init import ParamLayout
 from .numpy_model import NumpyGPT
 from .tokenizer import Tokenizer
@@ -29,7 +35,9 @@ from .trainer import Trainer
 
 FORMAT = "microgpt-tui checkpoint"
 VERSION = 1
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 512 * 1024 * 1024  # the file, and everything it unpacks to
+MAX_META_BYTES = 1024 * 1024  # the metadata JSON (a real one is about 8 KB)
+NPY_HEADER_LIMIT = 10_000  # numpy's own limit on a .npy header's length
 ARRAYS = ("meta", "weights", "adam_m", "adam_v")
 CHECKPOINT_NAME = r"[A-Za-z0-9._-]*"  # a file name in checkpoint_dir(), never a path
 
@@ -84,15 +92,41 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
     return buffer.getvalue()
 
 
-def save_checkpoint(path: str | os.PathLike[str], trainer: Trainer) -> Path:
-    """Write the trainer's full state to `path` atomically; returns the path written."""
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise CheckpointError(f"{target}: is a directory, expected a file name")
+def check_save_path(path: str | os.PathLike[str],
+                    inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
+    """The path a checkpoint may be saved to, or CheckpointError saying why not (see
+    ensure_writable_target): check before training, so no run is trained for nothing."""
+    if not os.fspath(path):
+        raise CheckpointError("empty path: give the checkpoint a file name")
     try:
-        atomic_write_bytes(target, checkpoint_bytes(trainer))
+        return ensure_writable_target(path, inputs)
     except OSError as error:
-        raise CheckpointError(f"{target}: cannot write ({error.strerror or error})") from None
+        raise _unwritable(path, error) from None
+
+
+def _unwritable(path: str | os.PathLike[str], error: OSError) -> CheckpointError:
+    return CheckpointError(f"{Path(path).expanduser()}: cannot write ({error.strerror or error})")
+
+
+def save_checkpoint(path: str | os.PathLike[str], trainer: Trainer,
+                    inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
+    """Write the trainer's full state to `path` atomically; returns the path written.
+
+    `inputs` are the run's input files, which are never overwritten. A diverged trainer, or
+    one holding NaN or infinity, is not saved (such a checkpoint could never be loaded).
+    """
+    target = check_save_path(path, inputs)
+    if trainer.diverged_at is not None:
+        raise CheckpointError(f"training diverged at step {trainer.diverged_at}; nothing saved")
+    arrays = {"weights": trainer.model.weight_vector(), "adam_m": trainer.adam.m,
+              "adam_v": trainer.adam.v}
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"{name} hold NaN or infinity; nothing saved")
+    try:
+        atomic_write_bytes(target, checkpoint_bytes(trainer), inputs)
+    except OSError as error:
+        raise _unwritable(target, error) from None
     return target
 
 
@@ -101,7 +135,12 @@ def _bad(path: Path, why: str) -> CheckpointError:
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read and check a checkpoint; raises CheckpointError with one line on any problem."""
+    """Read and check a checkpoint; raises CheckpointError with one line on any problem.
+
+    Nothing is unpacked before it is known to fit: the metadata is read first (at most
+    MAX_META_BYTES) and checked, then each array's .npy header (dtype, shape) and unpacked
+    size are checked against the sizes its config implies, and only then is it read.
+    """
     p = Path(path).expanduser()
     data = read_user_file(p, expected="a checkpoint file", max_bytes=MAX_BYTES,
                           error=CheckpointError,
@@ -109,49 +148,151 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if not data.startswith(b"PK"):
         raise _bad(p, "not an .npz archive")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            missing = [name for name in ARRAYS if name not in archive.files]
-            if missing:
-                raise _bad(p, f"missing the {missing[0]!r} array")
-            arrays = {name: archive[name] for name in ARRAYS}
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = _members(p, archive)
+            meta_bytes = _read_array(p, archive, members["meta"], "uint8", MAX_META_BYTES)
+            fields = _meta_fields(p, _parse_meta(p, meta_bytes.tobytes()))
+            size = ParamLayout.of(fields["config"], len(fields["chars"]) + 1).size
+            arrays = {name: _read_array(p, archive, members[name], "float64", size, exact=True)
+                      for name in ("weights", "adam_m", "adam_v")}
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
+            RuntimeError, NotImplementedError, zlib.error):
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression
         raise _bad(p, "the archive is damaged or truncated") from None
+    for name, array in arrays.items():
+        if not np.all(np.isfinite(array)):
+            raise _bad(p, f"{name} holds NaN or infinity")
+    return Checkpoint(fields["config"], fields["chars"], fields["step"], arrays["weights"],
+                      arrays["adam_m"], arrays["adam_v"], fields["adam_t"], fields["rng_state"],
+                      fields["engine"], fields["data_fingerprint"])
+
+
+def _members(p: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The four arrays' zip entries, refusing an archive that would unpack past MAX_BYTES."""
+    infos = {info.filename: info for info in archive.infolist()}
+    members = {}
+    for name in ARRAYS:
+        if f"{name}.npy" not in infos:
+            raise _bad(p, f"missing the {name!r} array")
+        members[name] = infos[f"{name}.npy"]
+    if sum(info.file_size for info in members.values()) > MAX_BYTES:
+        raise _bad(p, f"it unpacks to more than {MAX_BYTES // 2**20} MiB")
+    return members
+
+
+def _read_array(p: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: str,
+                count: int, exact: bool = False) -> np.ndarray:
+    """One .npy member as a 1-D array of `dtype`: `count` items when `exact`, else at most
+    `count`. The declared size and the header are checked before any data is read (zipfile
+    never unpacks more than the declared size, so a bomb stops at the check)."""
+    name = info.filename.removesuffix(".npy")
+    want = np.dtype(dtype)
+    if info.file_size > count * want.itemsize + NPY_HEADER_LIMIT:
+        raise _bad(p, f"the {name!r} array unpacks to {info.file_size:,} bytes; the config "
+                   f"needs {count * want.itemsize:,}")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, found = np.lib.format.read_array_header_1_0(member, NPY_HEADER_LIMIT)
+        elif version == (2, 0):
+            shape, _, found = np.lib.format.read_array_header_2_0(member, NPY_HEADER_LIMIT)
+        else:
+            raise _bad(p, f"the {name!r} array has .npy format {version}, expected 1.0 or 2.0")
+        if found.hasobject:
+            raise _bad(p, f"the {name!r} array holds a pickled object (refused)")
+        if found.kind != want.kind or found.itemsize != want.itemsize:
+            raise _bad(p, f"the {name!r} array holds {found}, expected {want}")
+        if len(shape) != 1 or (shape[0] != count if exact else shape[0] > count):
+            raise _bad(p, f"{name} has shape {shape}, the config needs ({count},)")
+        nbytes = shape[0] * want.itemsize
+        if member.tell() + nbytes != info.file_size:
+            raise _bad(p, f"the {name!r} array's size does not match its header")
+        raw = member.read(nbytes)  # reaching the member's end checks its CRC
+    if len(raw) != nbytes:
+        raise _bad(p, "the archive is damaged or truncated")
+    return np.frombuffer(raw, dtype=found).astype(want)
+
+
+def _parse_meta(p: Path, raw: bytes) -> dict:
     try:
-        meta = json.loads(arrays["meta"].tobytes().decode())
+        meta = json.loads(raw.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _bad(p, "metadata is not JSON") from None
+    except RecursionError:
+        raise _bad(p, "metadata is nested too deeply") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(p, "no microgpt-tui format tag")
     if meta.get("version") != VERSION:
         raise _bad(p, f"format version {meta.get('version')!r}, this app reads {VERSION}")
+    return meta
+
+
+def _json_kind(value: object) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+             int: "a whole number", float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _field(p: Path, meta: dict, key: str, kind: type, default: object = None) -> Any:
+    """meta[key] when it has the JSON type `kind` (a bool is not a number)."""
+    if key not in meta and default is not None:
+        return default
+    if key not in meta:
+        raise _bad(p, f"metadata has no {key!r}")
+    value = meta[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _bad(p, f"{key!r} is {_json_kind(value)}, expected {_json_kind(kind())}")
+    return value
+
+
+def _meta_fields(p: Path, meta: dict) -> dict[str, Any]:
+    """The checkpoint's fields from its metadata, each checked for type and range."""
     try:
-        config = Config.from_dict(meta["config"])
-        chars = list(meta["chars"])
-        step, adam_t = int(meta["step"]), int(meta["adam_t"])
-        version, internal, gauss_next = meta["rng_state"]
-        rng_state = (int(version), tuple(int(x) for x in internal),
-                     None if gauss_next is None else float(gauss_next))
-        engine = str(meta.get("engine", "numpy"))
-        fingerprint = str(meta.get("data_fingerprint", ""))
+        config = Config.from_dict(_field(p, meta, "config", dict))
+        check_temperature(config.temperature)
     except ConfigError as error:
         raise _bad(p, str(error)) from None
-    except (KeyError, TypeError, ValueError) as error:
-        raise _bad(p, f"bad metadata: {error}") from None
+    except OverflowError:  # an integer too large for a float where a float belongs
+        raise _bad(p, "the config holds a number too large for a float") from None
+    chars = list(_field(p, meta, "chars", str))
     if len(chars) != len(set(chars)) or not all(c.isalpha() for c in chars) or not chars:
         raise _bad(p, "bad vocabulary")
-    if len(internal) != 625 or not 0 <= step <= config.num_steps or adam_t < 0:
-        raise _bad(p, "bad step or RNG state")
-    size = ParamLayout.of(config, len(chars) + 1).size
-    for name in ("weights", "adam_m", "adam_v"):
-        array = arrays[name]
-        if array.dtype != np.float64 or array.shape != (size,):
-            raise _bad(p, f"{name} has shape {array.shape}, the config needs ({size},)")
-        if not np.all(np.isfinite(array)):
-            raise _bad(p, f"{name} holds NaN or infinity")
-    return Checkpoint(config, chars, step, arrays["weights"], arrays["adam_m"], arrays["adam_v"],
-                      adam_t, rng_state, engine, fingerprint)
+    step, adam_t = _field(p, meta, "step", int), _field(p, meta, "adam_t", int)
+    if not 0 <= step <= config.num_steps:
+        raise _bad(p, f"step {step} is outside the schedule's 0..{config.num_steps}")
+    if not 0 <= adam_t <= config.num_steps:
+        raise _bad(p, f"adam_t {adam_t} is outside 0..{config.num_steps}")
+    engine = _field(p, meta, "engine", str, "numpy")
+    if engine not in ENGINES:
+        raise _bad(p, f"unknown engine {engine!r}")
+    return {"config": config, "chars": chars, "step": step, "adam_t": adam_t,
+            "rng_state": _rng_state(p, _field(p, meta, "rng_state", list)), "engine": engine,
+            "data_fingerprint": _field(p, meta, "data_fingerprint", str, "")}
+
+
+def _rng_state(p: Path, state: list) -> tuple:
+    """random.Random's state (version 3: 624 32-bit words and a position, then gauss_next)."""
+    bad = _bad(p, "rng_state is not a valid random-number state")
+    if len(state) != 3 or not isinstance(state[1], list) or len(state[1]) != 625:
+        raise bad
+    version, internal, gauss_next = state
+    words = all(isinstance(w, int) and not isinstance(w, bool) and 0 <= w < 2**32
+                for w in internal[:-1])
+    position = internal[-1]
+    if version != 3 or not words or not isinstance(position, int) or not 0 <= position <= 624:
+        raise bad
+    if gauss_next is not None and not (isinstance(gauss_next, (int, float))
+                                       and not isinstance(gauss_next, bool)
+                                       and math.isfinite(gauss_next)):
+        raise bad
+    rng_state = (3, tuple(internal), None if gauss_next is None else float(gauss_next))
+    try:
+        random.Random().setstate(rng_state)  # whatever else CPython checks
+    except (ValueError, TypeError, OverflowError):
+        raise bad from None
+    return rng_state
 
 
 def resume_trainer(checkpoint: Checkpoint, names: list[str], engine: str | None = None,

@@ -19,6 +19,22 @@ class ConfigError(ValueError):
         self.field = field
 
 
+# One rule for every temperature (CLI options, checkpoints, the Training screen): below 0.01
+# sampling is already greedy in all but name (exp(-100 · gap) of any other logit is ~0), and
+# far below it logits / temperature overflow a float; above 100 every name is noise.
+MIN_TEMPERATURE = 0.01
+MAX_TEMPERATURE = 100.0
+
+
+def check_temperature(value: float, name: str = "temperature") -> float:
+    """`value` when it is a usable temperature, else ConfigError naming `name` and the range."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and MIN_TEMPERATURE <= value <= MAX_TEMPERATURE):
+        raise ConfigError(f"{name} must be between {MIN_TEMPERATURE:g} and {MAX_TEMPERATURE:g}, "
+                          f"got {value!r}", "temperature")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class Config:
     """Model shape, optimiser and schedule. Defaults are the reference program's."""
@@ -57,13 +73,11 @@ class Config:
         if self.n_embed % self.n_head:
             raise ConfigError(
                 f"n_embed ({self.n_embed}) must be a multiple of n_head ({self.n_head})", "n_head")
-        for name in ("learning_rate", "temperature", "init_std", "eps_adam"):
+        for name in ("learning_rate", "init_std", "eps_adam"):
             value = getattr(self, name)
             if not _finite(value) or value <= 0:
                 raise ConfigError(f"{name} must be a number > 0, got {value!r}", name)
-        if self.temperature > 100:
-            raise ConfigError(f"temperature must be at most 100, got {self.temperature!r}",
-                              "temperature")
+        check_temperature(self.temperature)
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             if not _finite(value) or not 0 <= value < 1:

@@ -10,6 +10,7 @@ import math
 import random
 from typing import Protocol
 
+from .config import check_temperature
 from .tokenizer import Tokenizer
 
 
@@ -30,7 +31,10 @@ def _left_sum(values: list[float]) -> float:
 
 
 def next_token_weights(logits: list[float], temperature: float) -> list[float]:
-    """Probabilities of each token: softmax(logits / temperature), renormalised."""
+    """Probabilities of each token: softmax(logits / temperature), renormalised.
+
+    temperature must pass check_temperature (sample_names* check it once, not per token).
+    """
     scaled = [logit * temperature**-1 for logit in logits]
     max_logit = max(scaled)
     exps = [math.exp(s - max_logit) for s in scaled]
@@ -62,7 +66,12 @@ def sample_names(
     model: DecodingModel, tokenizer: Tokenizer, rng: random.Random, count: int,
     temperature: float, block_size: int,
 ) -> list[str]:
-    """`count` names drawn one after another from `rng` (the reference's order of draws)."""
+    """`count` names drawn one after another from `rng` (the reference's order of draws).
+
+    An empty name is the model choosing the end token first; ConfigError for a temperature
+    outside [MIN_TEMPERATURE, MAX_TEMPERATURE].
+    """
+    check_temperature(temperature)
     return [sample_name(model, tokenizer, rng, temperature, block_size) for _ in range(count)]
 
 
@@ -76,6 +85,7 @@ def sample_names_together(
     draws interleave across names, so the names differ from `sample_names` with the same RNG;
     it is for live previews, where only speed and determinism matter.
     """
+    check_temperature(temperature)
     import numpy as np
 
     prefixes = [[tokenizer.bos] for _ in range(count)]

@@ -30,7 +30,7 @@ from ..data import DatasetError, load_names
 from .adam import AdamView
 from .checkpoint import CheckpointError, load_checkpoint, resume_trainer, save_checkpoint
 from .config import Config, ConfigError
-from .trainer import ParamRow, Trainer
+from .trainer import ParamRow, Trainer, TrainingDiverged
 
 # Session states, in the order a run usually passes through them.
 STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
@@ -128,6 +128,7 @@ class _Loop:
     def refresh_samples(self, heldout_limit: int | None) -> None:
         self.last_refresh = time.monotonic()
         t = self.trainer
+        t.check_finite_outputs()  # overflowing weights would sample NaN probabilities
         self.samples = t.preview_samples(self.spec.sample_count, self.temperature)
         self.pending.samples, self.pending.temperature = list(self.samples), self.temperature
         heldout = t.heldout_loss(heldout_limit)
@@ -210,7 +211,7 @@ def run_session(spec: SessionSpec, commands, publish: Publish,
     """
     try:
         _run_session(spec, commands, publish, should_stop)
-    except (ConfigError, CheckpointError, DatasetError) as error:
+    except (ConfigError, CheckpointError, DatasetError, TrainingDiverged) as error:
         publish(Snapshot(state=FAILED, message=str(error)))
     except Exception as error:
         publish(Snapshot(state=FAILED, message=f"training failed: {error!r}"))

@@ -9,6 +9,7 @@ training) sample names — so a seed-42 run on makemore's names reproduces the r
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .adam import Adam, AdamView, linear_decay
-from .config import ENGINES, Config, ConfigError
+from .config import ENGINES, Config, ConfigError, check_temperature
 from .corpus import Corpus, sequences, shuffled_corpus, wrap_batch
 from .init import ParamLayout, init_weights
 from .numpy_model import NumpyGPT
@@ -49,6 +50,16 @@ class ParamRow:
     grad_norm: float
 
 
+class TrainingDiverged(ArithmeticError):
+    """The loss or the weights stopped being finite numbers (a learning rate far too large);
+    the trainer refuses further steps and saves."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"training diverged at step {step} (the loss or weights overflowed "
+                         "to infinity or NaN; try a smaller learning rate)")
+        self.step = step
+
+
 def make_model(engine: str, config: Config, vocab_size: int, weights: np.ndarray):
     """The backend named `engine` ("numpy" or "scalar") holding a copy of `weights`."""
     if engine == "numpy":
@@ -70,6 +81,7 @@ class Trainer:
 
     def __init__(self, names: list[str], config: Config, engine: str = "numpy") -> None:
         self.config = config.validated()
+        check_temperature(config.temperature)
         self.engine = engine
         self.rng = random.Random(config.seed)
         self.corpus: Corpus = shuffled_corpus(names, self.rng)
@@ -79,6 +91,7 @@ class Trainer:
         self.model = make_model(engine, config, self.tokenizer.vocab_size, weights)
         self.adam = Adam(self.layout.size, config.beta1, config.beta2, config.eps_adam)
         self.step = 0  # steps done
+        self.diverged_at: int | None = None  # the step whose numbers overflowed, if any
         self.data_fingerprint = names_fingerprint(names)
         self._train_tokens: list[list[int]] | None = None
         self._heldout_tokens: list[list[int]] | None = None
@@ -101,17 +114,47 @@ class Trainer:
         return wrap_batch(self._train_tokens, step, self.config.batch_size)
 
     def train_step(self) -> StepEvent:
-        """One step: forward and backward on the next batch, then one Adam update."""
+        """One step: forward and backward on the next batch, then one Adam update.
+
+        TrainingDiverged when the loss or the updated weights are not finite: the step is not
+        counted, and as Adam has already updated in place, the trainer takes no further step
+        and save_checkpoint refuses it.
+        """
+        if self.diverged_at is not None:
+            raise TrainingDiverged(self.diverged_at)
         cfg = self.config
         lr = linear_decay(cfg.learning_rate, self.step, cfg.num_steps)
         start = time.perf_counter()
-        loss = self.model.loss_and_grad(self.batch_tokens(self.step))
-        weights = self.model.weight_vector()
-        self.adam.step(weights, self.model.grad_vector(), lr)
+        try:
+            # Overflow is detected below, once, instead of a numpy warning per operation.
+            with np.errstate(all="ignore"):
+                loss = self.model.loss_and_grad(self.batch_tokens(self.step))
+                weights = self.model.weight_vector()
+                self.adam.step(weights, self.model.grad_vector(), lr)
+            finite = math.isfinite(loss) and bool(np.isfinite(weights).all())
+        except ArithmeticError:  # the scalar engine raises on overflow instead
+            finite = False
+        if not finite:
+            self.diverged_at = self.step + 1
+            raise TrainingDiverged(self.diverged_at)
         self.model.set_weight_vector(weights)
         self.step += 1
         ms = (time.perf_counter() - start) * 1e3
         return StepEvent(self.step, cfg.num_steps, loss, lr, ms)
+
+    def check_finite_outputs(self) -> None:
+        """TrainingDiverged if the current weights, though finite, overflow the model's
+        outputs (the last step can leave weights near 1e308): call before using the model
+        after training."""
+        if self.diverged_at is not None:
+            raise TrainingDiverged(self.diverged_at)
+        if not self.step:
+            return
+        with np.errstate(all="ignore"):
+            losses = self.numpy_model().sequence_losses(self.batch_tokens(self.step))
+        if not np.isfinite(losses).all():
+            self.diverged_at = self.step
+            raise TrainingDiverged(self.step)
 
     def run(self, steps: int | None = None) -> Iterator[StepEvent]:
         """Train until the schedule ends (or `steps` more steps), yielding after each step."""

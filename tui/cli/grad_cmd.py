@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from ...engine.autograd import backward_steps, format_number, node_label, to_dot
+from ...engine.autograd import (
+    NumericOverflowError,
+    finite_backward_steps,
+    format_number,
+    node_label,
+    to_dot,
+)
 from ...engine.expression import ProgramError, parse_program
-from .output import CLIError, Output
+from .output import CLIError, CommandFailed, Output
 
 HELP = (
     "Evaluate a program in the autograd expression language (assignments, then one result; "
@@ -47,25 +53,12 @@ def run(args, out: Output) -> int:
         raise CLIError(str(error)) from None
     root = program.result
     assert root is not None
-    for step in backward_steps(root):
-        if args.steps:
-            out.emit(
-                {
-                    "step": step.index,
-                    "node": node_label(step.node),
-                    "child": node_label(step.child),
-                    "local_grad": step.local_grad,
-                    "node_grad": step.node_grad,
-                    "contribution": step.contribution,
-                    "child_grad_after": step.child_grad_after,
-                },
-                f"{step.index:>4}  {node_label(step.child)}.grad += "
-                f"{format_number(step.local_grad)} × {format_number(step.node_grad)} → "
-                f"{format_number(step.child_grad_after)}"
-                f"  (via {node_label(step.node)})",
-            )
+    try:
+        _backward(root, args.steps, out)
+    except NumericOverflowError as error:
+        raise CommandFailed(str(error)) from None
     if args.dot:
-        out.stream.write(to_dot(root))
+        out.raw(to_dot(root))
         return 0
     rows = program.named_values
     width = max(len("name"), *(len(name) for name, _ in rows))
@@ -77,3 +70,25 @@ def run(args, out: Output) -> int:
             f"{value.op or 'input'}",
         )
     return 0
+
+
+def _backward(root, show_steps: bool, out: Output) -> None:
+    """Run backward() edge by edge, printing each update when asked; stops at an overflow."""
+    for step in finite_backward_steps(root):
+        if not show_steps:
+            continue
+        out.emit(
+            {
+                "step": step.index,
+                "node": node_label(step.node),
+                "child": node_label(step.child),
+                "local_grad": step.local_grad,
+                "node_grad": step.node_grad,
+                "contribution": step.contribution,
+                "child_grad_after": step.child_grad_after,
+            },
+            f"{step.index:>4}  {node_label(step.child)}.grad += "
+            f"{format_number(step.local_grad)} × {format_number(step.node_grad)} → "
+            f"{format_number(step.child_grad_after)}"
+            f"  (via {node_label(step.node)})",
+        )

@@ -13,7 +13,15 @@ import os
 import sys
 
 from ..registry import CommandSpec, all_commands
-from .output import CLIError, Output, seed_type
+from .output import (
+    CLIError,
+    CommandFailed,
+    Output,
+    OutputError,
+    seed_type,
+    use_ascii_fallback,
+    write,
+)
 
 PROG = "microgpt-tui"
 
@@ -35,7 +43,7 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        print(f"{PROG} {package_version()}")
+        write(sys.stdout, f"{PROG} {package_version()}\n")
         parser.exit()
 
 
@@ -44,6 +52,12 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CLIError(f"{message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        # --help and --version printed into stdout's buffer: flush it here, so a failed write
+        # (a full disk) is reported by main(), not as a traceback in Python's exit flush.
+        write(sys.stdout, "")
+        super().exit(status, message)
 
 
 def build_parser(command: str | None = None) -> Parser:
@@ -93,14 +107,24 @@ def _chosen_command(argv: list[str]) -> str | None:
     return known.command if known.command in COMMANDS else None
 
 
+NO_TERMINAL = "needs a terminal; try a command such as `microgpt-tui pi --darts 1e6`"
+
+
+def has_terminal() -> bool:
+    """Whether the app can draw and read keys: stdin and stdout both a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def run_app(args: argparse.Namespace) -> int:
     from ..app import MicroGPTApp
 
     if args.data is not None:
-        from ...engine.data import DatasetError, read_names_file
+        # The whole file as training will read it: a file with no usable names is refused
+        # now, with the line `microgpt-tui data` gives, not later inside the Training screen.
+        from ...engine.data import DatasetError, load_names_from_path
 
         try:
-            read_names_file(args.data)
+            load_names_from_path(args.data)
         except DatasetError as error:
             raise CLIError(str(error)) from None
     # The user's last theme comes back; an explicit --theme wins and is remembered.
@@ -110,12 +134,21 @@ def run_app(args: argparse.Namespace) -> int:
             names = ", ".join(sorted(app.available_themes))
             raise CLIError(f"unknown theme {args.theme!r}; choose one of: {names}")
         app.theme = args.theme
+    if not has_terminal():  # Textual would draw into a file or pipe forever
+        raise CLIError(NO_TERMINAL)
     app.run()
+    if app.return_code:
+        # Textual has printed its traceback panel; the exit status and one line say it too.
+        error = app._exception  # Textual keeps a handler's crash only here
+        reason = f"{type(error).__name__}: {error}" if error else "see the error above"
+        raise CommandFailed(f"the app crashed: {reason}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The CLI; its exit status: 0 done, 1 failed while running, 2 bad usage or input."""
     argv = sys.argv[1:] if argv is None else argv
+    use_ascii_fallback()
     command = _chosen_command(argv)
     try:
         parser = build_parser(command)
@@ -125,15 +158,36 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(COMMANDS[args.command].module)
         return module.run(args, Output(json_mode=args.json))
     except CLIError as error:
-        sys.stderr.write(f"{PROG}: error: {error}\n")
-        return 2
+        return _report(error, 2)
+    except OutputError as error:
+        _discard_stdout()  # what is still buffered would fail again in Python's exit flush
+        return _report(error, 1)
+    except CommandFailed as error:
+        return _report(error, 1)
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
+        return _report("interrupted", 130, prefix="")
     except BrokenPipeError:
         # `microgpt-tui … | head` closed the pipe: not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return 0
+
+
+def _report(error: Exception | str, status: int, prefix: str = "error: ") -> int:
+    """The one line on stderr; if stderr itself refuses it, the exit status still says it."""
+    try:
+        sys.stderr.write(f"{PROG}: {prefix}{error}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    return status
+
+
+def _discard_stdout() -> None:
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a file (a test's capture): nothing to flush later
+        return
+    os.dup2(os.open(os.devnull, os.O_WRONLY), descriptor)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ from decimal import Decimal, InvalidOperation
 
 from ...engine.montecarlo import (
     MAX_DARTS,
-    MAX_SEED,
     Mode,
     Progress,
     Tally,
     default_workers,
     estimate_pi,
 )
-from .output import CLIError, Output, progress_bar
+from .output import CLIError, Output, progress_bar, seed_type
 
 HELP = (
     "Throw darts at the unit square and count those inside the quarter circle: pi ≈ "
@@ -34,23 +33,20 @@ def parse_count(text: str, what: str = "--darts", maximum: int = MAX_DARTS) -> i
     if not value.is_finite():
         raise CLIError(f"{what} must be a finite number, not {text!r}")
     if value != value.to_integral_value():
-        raise CLIError(f"{what} must be a whole number of darts, not {text!r}")
+        raise CLIError(f"{what} must be a whole number, not {text!r}")
     if value < 1:
         raise CLIError(f"{what} must be at least 1, not {text!r}")
     if value > maximum:
-        raise CLIError(f"{what} must be at most {maximum:.0e}, not {text!r}")
+        raise CLIError(f"{what} must be at most {_plain_count(maximum)}, not {text!r}")
     return int(value)
 
 
-def parse_seed(text: str) -> int:
-    """A seed: a whole number from 0 to 2^64−1."""
-    try:
-        seed = int(text.strip().replace("_", ""))
-    except ValueError:
-        raise CLIError(f"--seed must be a whole number, not {text!r}") from None
-    if not 0 <= seed <= MAX_SEED:
-        raise CLIError(f"--seed must be between 0 and 2^64−1, not {text!r}")
-    return seed
+def _plain_count(count: int) -> str:
+    """A limit as people write it: 256, 1,000,000, or 1e15 for a long power of ten."""
+    digits = str(count)
+    if count >= 10**7 and digits.strip("0") == "1":
+        return f"1e{len(digits) - 1}"
+    return f"{count:,}"
 
 
 def add_arguments(parser) -> None:
@@ -58,7 +54,8 @@ def add_arguments(parser) -> None:
         "--darts", default="1e8", metavar="N", help="how many darts, e.g. 1e9 (default 1e8)"
     )
     parser.add_argument(
-        "--seed", dest="dart_seed", metavar="S", help="random seed (default: the app's --seed)"
+        "--seed", dest="dart_seed", type=seed_type, metavar="S",
+        help="random seed (default: the app's --seed)",
     )
     parser.add_argument(
         "--mode",
@@ -126,7 +123,7 @@ def _show_progress(progress: Progress) -> None:
 
 def run(args, out: Output) -> int:
     darts = parse_count(args.darts)
-    seed = parse_seed(args.dart_seed) if args.dart_seed is not None else args.seed
+    seed = args.dart_seed if args.dart_seed is not None else args.seed
     mode = Mode(args.mode)
     workers = None if args.workers is None else parse_count(args.workers, "--workers", 256)
     workers_used = 1 if mode is Mode.PYTHON else (workers or default_workers())

@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from ...engine.data import DatasetError, load_names
 from ...engine.microgpt.checkpoint import (
     Checkpoint,
     CheckpointError,
+    check_save_path,
     load_checkpoint,
     resume_trainer,
     save_checkpoint,
 )
 from ...engine.microgpt.config import ENGINES, Config, ConfigError
-from ...engine.microgpt.trainer import Trainer
-from .output import CLIError, Output, seed_type
+from ...engine.microgpt.trainer import Trainer, TrainingDiverged
+from .output import CLIError, CommandFailed, Output, seed_type
+from .sample_cmd import (
+    EMPTY_NAMES_HELP,
+    MAX_NAMES,
+    TEMPERATURE_HELP,
+    check_cli_temperature,
+    emit_names,
+)
 
 HELP = (
     "Train MicroGPT on the names dataset (defaults: the reference program's model, seed 42, 20 "
     "steps), print 'Step 1/20, Loss: 3.2809' lines, the held-out loss, then generated names. "
-    "--engine scalar trains on scalar autograd (about 0.3 s a step); numpy is ~300x faster."
+    "--engine scalar trains on scalar autograd (about 0.3 s a step); numpy is ~300x faster. "
+    "A run whose loss or weights overflow stops with 'training diverged at step K' (exit 1) "
+    "and saves nothing. " + EMPTY_NAMES_HELP
 )
 
 # CLI option -> Config field, for the model hyperparameters (None = keep the default).
@@ -42,7 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: unset unless given, so the global `microgpt-tui --data PATH train` shows through.
     parser.add_argument("--data", metavar="PATH", default=argparse.SUPPRESS,
                         help="a names file: one name per line")
-    parser.add_argument("--save", metavar="PATH", help="write a checkpoint here at the end")
+    parser.add_argument("--save", metavar="PATH",
+                        help="write a checkpoint here at the end, or at the first Ctrl+C (a "
+                        "second one stops at once); checked before training; never the run's "
+                        "--data file (the --resume checkpoint may be updated)")
     parser.add_argument("--resume", metavar="PATH", help="continue from a checkpoint")
     parser.add_argument("--n-embed", type=int, metavar="C", help="embedding width (default 16)")
     parser.add_argument("--n-head", type=int, metavar="H", help="attention heads (default 4)")
@@ -50,9 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--block-size", type=int, metavar="T", help="context length (default 16)")
     parser.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (0.01)")
     parser.add_argument("--temperature", type=float, metavar="T",
-                        help="sampling temperature (default 0.5)")
+                        help=f"sampling temperature, {TEMPERATURE_HELP} (default 0.5)")
     parser.add_argument("--samples", type=int, default=10, metavar="N",
-                        help="names to generate after training (default 10)")
+                        help=f"names to generate after training, 0 to {MAX_NAMES:,} "
+                        "(default 10)")
 
 
 def _given(args) -> dict:
@@ -87,9 +105,12 @@ def _resume(args, checkpoint: Checkpoint, names: list[str], out: Output) -> Trai
 
 
 def run(args, out: Output) -> int:
-    if args.samples < 0:
-        raise CLIError(f"--samples must be ≥ 0, got {args.samples}")
+    if not 0 <= args.samples <= MAX_NAMES:
+        raise CLIError(f"--samples must be between 0 and {MAX_NAMES:,}, got {args.samples}")
+    check_cli_temperature(args.temperature)
     try:
+        if args.save is not None:  # a run is never trained for a path that cannot be written
+            check_save_path(args.save, inputs=[args.data])
         config = None if args.resume else _new_config(args)
         if config is not None and args.stop_at is not None and not (
                 1 <= args.stop_at <= config.num_steps):
@@ -115,22 +136,62 @@ def run(args, out: Output) -> int:
     out.text(f"Number of parameters: {trainer.layout.size}")
     if trainer.step:
         out.text(f"Resuming at step {trainer.step}/{cfg.num_steps}")
-    for event in trainer.run(stop - trainer.step):
-        out.emit(event.record(), f"Step {event.step}/{event.num_steps}, Loss: {event.loss:.4f}")
+    try:
+        with _interrupt_requests(enabled=args.save is not None) as interrupted:
+            for event in trainer.run(stop - trainer.step):
+                out.emit(event.record(),
+                         f"Step {event.step}/{event.num_steps}, Loss: {event.loss:.4f}")
+                if interrupted():
+                    break
+        trainer.check_finite_outputs()
+    except TrainingDiverged as error:
+        raise CommandFailed(str(error)) from None
+    if args.save is not None and interrupted():
+        _save(args, trainer, out)
+        raise KeyboardInterrupt  # main() says "interrupted" and exits 130
     heldout = trainer.heldout_loss()
     if heldout is not None:
         count = len(trainer.corpus.heldout)
         out.emit({"heldout_loss": heldout, "heldout_names": count},
                  f"Held-out loss: {heldout:.4f} nats/token on {count:,} names")
-    if args.save:
-        try:
-            path = save_checkpoint(args.save, trainer)
-        except CheckpointError as error:
-            raise CLIError(str(error)) from None
-        out.emit({"saved": str(path), "step": trainer.step},
-                 f"Saved checkpoint at step {trainer.step} to {path}")
+    if args.save is not None:
+        _save(args, trainer, out)
     if args.samples:
         out.text("\nGenerated names:")
-        for name in trainer.sample(args.samples):
-            out.emit({"name": name}, name)
+        emit_names(out, trainer.sample(args.samples))
     return 0
+
+
+def _save(args, trainer: Trainer, out: Output) -> None:
+    try:
+        path = save_checkpoint(args.save, trainer, inputs=[args.data])
+    except CheckpointError as error:
+        raise CommandFailed(str(error)) from None
+    out.emit({"saved": str(path), "step": trainer.step},
+             f"Saved checkpoint at step {trainer.step} to {path}")
+
+
+@contextmanager
+def _interrupt_requests(enabled: bool) -> Iterator[Callable[[], bool]]:
+    """While training with --save: the first Ctrl+C only asks the loop to stop after the
+    current step, so the state saved is a whole step's; a second one interrupts at once.
+
+    Yields a function telling whether Ctrl+C was pressed. Off the main thread (where signal
+    handlers cannot be set) or without --save, Ctrl+C interrupts at once as usual.
+    """
+    pressed = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield pressed.is_set
+        return
+    # None: a handler set outside Python; Python's own is the nearest thing to put back
+    previous = signal.getsignal(signal.SIGINT) or signal.default_int_handler
+
+    def request_stop(signum, frame) -> None:
+        pressed.set()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield pressed.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -17,34 +17,34 @@ streams such as training snapshots where none may be lost).
 An exception that the screen did not expect (anything but `expected`) becomes a visible note
 (`notify`, severity error) instead of taking the app down.
 
-Work stays out of the way of the keys. A job's thread runs at a lower CPU priority than the UI
-thread (Linux: JOB_NICENESS, inherited by the threads it starts, e.g. a burst on every core), so
-on a busy machine the scheduler serves the UI first. Work that holds the GIL (a plain-Python
-loop) goes to a worker process with `context.in_process(function, *args)`: the UI thread then
-never waits for the GIL, which a Python loop on a thread would hold for whole switch intervals.
+Work stays out of the way of the keys (`background.py`). A job's thread runs at a lower CPU
+priority than the UI thread (Linux; the threads it starts inherit it, e.g. a burst on every
+core), so on a busy machine the scheduler serves the UI first. Work that holds the GIL (a
+plain-Python loop) goes to a worker process with `context.in_process(function, *args)` (or,
+for engine code that takes an executor, `background.process_pool()`): on a thread it would
+take the GIL back after every switch interval, and the UI thread hands the GIL over dozens of
+times per key (measured: a plain-Python Pi animation held `?` → frame at p95 173 ms; from a
+worker process, ~50 ms).
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
-import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for_futures
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import resource_tracker
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-Result = TypeVar("Result")
+from .background import (
+    Result,
+    lower_thread_priority,
+    restore_thread_priority,
+    submit_to_process,
+)
 
-JOB_NICENESS = 10  # job threads and worker processes run this much "nicer" than the UI
 PROCESS_POLL_SECONDS = 0.05  # how often a job waiting on a worker process checks for a cancel
 
 
@@ -86,10 +86,11 @@ class JobContext:
             raise JobCancelled
 
     def in_process(self, function: Callable[..., Result], /, *args: Any) -> Result:
-        """`function(*args)` in a worker process (`process_pool()`), off this process's GIL;
+        """`function(*args)` in a worker process (`background.process_pool()`), off this
+        process's GIL;
         its result. Both must pickle (a module-level function, plain data). On a cancel this
         stops waiting (JobCancelled); a call already running finishes in its process."""
-        future = _submit(function, *args)
+        future = submit_to_process(function, *args)
         while not wait_for_futures([future], timeout=PROCESS_POLL_SECONDS).done:
             if self.cancelled:
                 future.cancel()
@@ -259,91 +260,6 @@ class Jobs:
         else:
             self.owner.notify(unexpected_note(message.name, error), severity="error",
                               timeout=8)
-
-
-def lower_thread_priority() -> int | None:
-    """Make the calling thread JOB_NICENESS nicer (Linux only: there a thread has its own nice
-    value, and threads it starts inherit it); its previous value, None where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return None  # elsewhere PRIO_PROCESS with a thread id would name a process
-    thread = threading.get_native_id()
-    try:
-        before = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(before + JOB_NICENESS, 19))
-    except OSError:
-        return None
-    return before
-
-
-def restore_thread_priority(before: int | None) -> None:
-    """Give the calling thread back its nice value (job threads are pooled and reused).
-    Raising a priority may need a privilege: without it the thread stays nice, which only
-    other jobs' work (nice anyway) ever runs on."""
-    if before is None:
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), before)
-    except OSError:
-        pass
-
-
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def process_pool() -> Executor:
-    """The app's worker processes, started on first use (up to one per core, each
-    JOB_NICENESS nicer than the UI): for work that holds the GIL. Engine code that takes an
-    executor (a plain-Python burst's pieces) can be handed this; jobs use
-    `JobContext.in_process`."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _start_resource_tracker()
-            # spawn: a fork of this many-threaded process could copy a lock held mid-update.
-            _pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1,
-                                        mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker_process,
-                                        initargs=(_worker_niceness(),))
-        return _pool
-
-
-def _submit(function: Callable[..., Result], *args: Any) -> Future[Result]:
-    """Submit to the pool; a pool broken by a lost worker process is replaced once."""
-    global _pool
-    try:
-        return process_pool().submit(function, *args)
-    except BrokenProcessPool:
-        with _pool_lock:
-            broken, _pool = _pool, None
-        if broken is not None:
-            broken.shutdown(wait=False, cancel_futures=True)
-        return process_pool().submit(function, *args)
-
-
-def _start_resource_tracker() -> None:
-    """multiprocessing starts a resource tracker with the first pool, handing it
-    sys.stderr's file descriptor; a Textual app replaces sys.stderr with an object that has
-    none, so the tracker is started here with /dev/null instead (it only ever warns)."""
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
-        resource_tracker.ensure_running()
-
-
-def _worker_niceness() -> int | None:
-    """The nice value for worker processes: the UI's (the main thread's) + JOB_NICENESS."""
-    if not hasattr(os, "getpriority"):
-        return None
-    return min(os.getpriority(os.PRIO_PROCESS, os.getpid()) + JOB_NICENESS, 19)
-
-
-def _start_worker_process(niceness: int | None) -> None:
-    if niceness is not None:
-        # Absolute, not os.nice(): a process started from a job thread inherits its niceness.
-        os.setpriority(os.PRIO_PROCESS, 0, niceness)
-    # The terminal belongs to the UI: a worker must not draw on it or read its keys.
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for stream in (0, 1, 2):
-        os.dup2(devnull, stream)
 
 
 def unexpected_note(name: str, error: BaseException) -> str:

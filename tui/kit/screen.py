@@ -24,6 +24,7 @@ from ..widgets.answer import AnswerPanel
 from ..widgets.title_bar import TitleBar
 from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .jobs import JobsMixin
+from .pauses import keep_pauses_short
 
 ANSWER_SIDE_BY_SIDE = 120  # columns needed to show the demo and the answer side by side
 
@@ -83,6 +84,7 @@ class BaseScreen(JobsMixin, Screen):
 
     def on_mount(self) -> None:
         self._apply_size(self.app.size)
+        self.call_after_refresh(keep_pauses_short, self.app)  # see kit/pauses.py
 
     def on_screen_resume(self) -> None:
         self._apply_size(self.app.size)

@@ -21,7 +21,8 @@ from textual.widgets import ProgressBar, Static
 
 from ...engine.montecarlo import Darts, Mode, Progress, any_set
 from ...engine.seeds import DART_SEED_BITS, seed_in_range
-from ..kit.jobs import JobContext, Result, process_pool, unexpected_note
+from ..kit.background import process_pool
+from ..kit.jobs import JobContext, Result, unexpected_note
 from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
 from ..kit.screen import QuestionScreen
 from ..modals.seed import SeedDialog

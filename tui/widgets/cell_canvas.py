@@ -180,15 +180,18 @@ class CellCanvas(Widget):
         bounds = []
         for piece in pieces:
             left = piece.column if isinstance(piece, CanvasSlice) else 0
-            bounds.append((piece, left, left + piece.size.width))
+            bounds.append((piece, left, left + piece.size.width, []))
         for y, (old, new) in enumerate(zip(self.rows, rows, strict=True)):
             if old == new:
                 continue
             for first, end in changed_spans(old, new):
-                for piece, left, right in bounds:
+                for _, left, right, regions in bounds:
                     if first < right and end > left:
                         start = max(first, left)
-                        piece.refresh(Region(start - left, y, min(end, right) - start, 1))
+                        regions.append(Region(start - left, y, min(end, right) - start, 1))
+        for piece, _, _, regions in bounds:
+            if regions:
+                piece.refresh(*regions)  # once per piece: each call has its own overhead
         self.rows = rows
 
     def redraw_soon(self) -> None:
