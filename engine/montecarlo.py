@@ -58,6 +58,7 @@ from typing import Protocol
 import numpy as np
 
 from .quasirandom import halton_points
+from .seeds import MAX_SEED
 
 
 class Mode(StrEnum):
@@ -67,7 +68,6 @@ class Mode(StrEnum):
 
 
 MAX_DARTS = 10**15  # the largest request offered (≈ 30 days at 4·10^8 darts/s)
-MAX_SEED = 2**64 - 1
 
 BLOCK_DARTS = 1 << 24  # darts per independent PCG64 stream
 PYTHON_BLOCK_DARTS = 1 << 16  # darts per random.Random stream in the reference mode

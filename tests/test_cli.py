@@ -287,3 +287,30 @@ def test_a_crash_exits_1_with_one_line_naming_it(tmp_path, kind):
         assert app.last_words().endswith(f"microgpt-tui: error: {line}")
     finally:
         app.release()
+
+
+def test_grad_reads_its_file_through_the_bounded_reader(capsys, tmp_path):
+    """A device, a FIFO or a directory is refused at once (it used to read /dev/zero until
+    memory ran out); a program file and stdin still work."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path, kind in [("/dev/zero", "character device"), (str(fifo), "FIFO"),
+                       (str(tmp_path), "directory")]:
+        code, out, err = run_cli(capsys, "grad", "--file", path)
+        assert code == 2 and out == "" and kind in err and err.count("\n") == 1
+    program = tmp_path / "prog.txt"
+    program.write_text("x = 2\ny = x * x\n")
+    code, out, _ = run_cli(capsys, "grad", "--file", str(program))
+    assert code == 0 and "4" in out
+
+
+def test_a_bad_kernel_trace_path_is_refused_before_the_run(capsys, tmp_path, monkeypatch):
+    from microgpt_tui.kernels import execute
+
+    ran = []
+    monkeypatch.setattr(execute, "execute", lambda *a, **k: ran.append(1))
+    for target in ["", str(tmp_path)]:
+        code, _, err = run_cli(capsys, "kernels", "run", "matmul_tiled", "--n", "64", "--sim",
+                               "--trace", target)
+        assert code == 2 and "cannot write" in err and err.count("\n") == 1
+    assert ran == []

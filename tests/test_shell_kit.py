@@ -89,3 +89,24 @@ async def test_reset_everything_forgets_every_screen_and_goes_home():
         assert all(not screen.is_attached for screen in visited)
         again = await open_screen(app, pilot, BUILT[0][1].screen_id)
         assert again is not visited[0]
+
+
+@pytest.mark.parametrize("screen_id", ["cuda", "backprop"])
+async def test_resets_in_a_burst_never_act_on_a_screen_still_being_built(screen_id):
+    """R, a, R, … queued faster than a screen mounts: the keys that reach a screen still
+    being built wait, instead of looking up widgets that are not there yet."""
+    from textual import events
+
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(app, pilot, screen_id)
+        for _ in range(5):
+            for key in ["R", "a", "R", "R", "a"]:
+                event = events.Key(key, key)
+                event.set_sender(app)
+                app._driver.send_message(event)
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app._exception is None
+        assert app.screen.name == screen_id

@@ -229,3 +229,38 @@ def test_linear_input_restrict_keeps_what_upstream_allows():
             for kind in REFUSED_AFTER_DIGITS:
                 upstream = re.fullmatch(original[kind], text) is not None
                 assert (re.fullmatch(_RESTRICT_TYPES[kind], text) is not None) == upstream, text
+
+
+# --- styles_cache_keeps_widgets --------------------------------------------------------------
+
+
+def _styles_cache_survives() -> bool:
+    """Whether a StylesCache that nothing else refers to is still alive after a collection."""
+    import gc
+    import weakref
+
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+
+    cache = StylesCache()
+    cache.get_inner_outer(Color(1, 2, 3), Color(4, 5, 6))
+    alive = weakref.ref(cache)
+    del cache
+    gc.collect()
+    return alive() is not None
+
+
+def test_styles_cache_keeps_widgets_upstream(upstream):
+    upstream("styles_cache_keeps_widgets")
+    assert _styles_cache_survives()
+
+
+def test_styles_cache_keeps_widgets_fixed():
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+    from textual.style import Style
+
+    assert not _styles_cache_survives()
+    inner, outer = StylesCache().get_inner_outer(Color(0, 0, 0), Color(10, 20, 30, 0.5))
+    assert isinstance(inner, Style) and isinstance(outer, Style)
+    assert outer == Style(background=Color(0, 0, 0))

@@ -23,6 +23,10 @@ with the original code, so after an upgrade a failing reproduction says which fi
   digits nest one repetition in another (groups of digits, repeated), so a value they refuse
   takes exponential time: typing a letter after 25 digits froze the app for minutes. The same
   languages, written so that each character has one way to match.
+- styles_cache_keeps_widgets: `StylesCache.get_inner_outer` is an `lru_cache` on a method, so
+  its 1024 entries hold every recent StylesCache (and its widget) alive after the widget is
+  gone; each `?`/Esc leaves more objects for the garbage collector to walk, which shows as
+  key latency. The cache is kept, keyed by the two colours only.
 """
 
 from __future__ import annotations
@@ -112,6 +116,21 @@ def _linear_restrict_types(original: dict[str, str | None]) -> dict[str, str | N
     }
 
 
+@functools.lru_cache(1024)
+def _inner_outer_styles(base_background: Any, background: Any) -> Any:
+    from textual.style import Style
+
+    return Style(background=base_background + background), Style(background=base_background)
+
+
+def _cache_without_self(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def get_inner_outer(self, base_background: Any, background: Any) -> Any:
+        return _inner_outer_styles(base_background, background)
+
+    return get_inner_outer
+
+
 # name -> (class or module, its attribute, the guard built around the original)
 FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "option_list_paging": ("textual.widgets.OptionList", "_move_page", _guard_option_list_paging),
@@ -127,6 +146,11 @@ FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         _lenient_utf8,
     ),
     "linear_input_restrict": ("textual.widgets._input", "_RESTRICT_TYPES", _linear_restrict_types),
+    "styles_cache_keeps_widgets": (
+        "textual._styles_cache.StylesCache",
+        "get_inner_outer",
+        _cache_without_self,
+    ),
 }
 
 

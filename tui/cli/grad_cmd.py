@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from ...engine.autograd import (
     NumericOverflowError,
     finite_backward_steps,
@@ -11,7 +9,8 @@ from ...engine.autograd import (
     node_label,
     to_dot,
 )
-from ...engine.expression import ProgramError, parse_program
+from ...engine.expression import MAX_SOURCE_CHARS, ProgramError, parse_program
+from ...engine.files import read_user_file
 from .output import CLIError, CommandFailed, Output
 
 HELP = (
@@ -36,13 +35,18 @@ def _read_source(args) -> str:
         raise CLIError("give a PROGRAM or --file F (exactly one)")
     if args.file is None:
         return args.program
-    if args.file == "-":
-        return sys.stdin.read()
+    # One byte per character at most past the parser's own limit: a longer file is refused
+    # before it is read whole (a device such as /dev/zero is refused outright).
+    data = read_user_file(
+        args.file, expected="a program file", max_bytes=4 * MAX_SOURCE_CHARS, error=CLIError,
+        too_large=lambda path, size: CLIError(
+            f"{path}: program too long (over {MAX_SOURCE_CHARS:,} characters)"),
+        allow_stdin=True,
+    )
     try:
-        with open(args.file, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CLIError(f"cannot read {args.file}: {error}") from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CLIError(f"{args.file}: not UTF-8 text, expected a program file") from None
 
 
 def run(args, out: Output) -> int:

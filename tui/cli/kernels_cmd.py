@@ -130,6 +130,13 @@ def _run(args, out: Output) -> int:
     problem = _problem(args)
     if not 1 <= args.repeats <= 1000:
         raise CLIError("--repeats must be between 1 and 1000")
+    if args.trace is not None:
+        from ...engine.files import WriteRefused, ensure_writable_target
+
+        try:  # before the run: a bad --trace never wastes it
+            ensure_writable_target(args.trace)
+        except WriteRefused as error:
+            raise CLIError(f"{args.trace or '--trace'}: cannot write ({error.strerror})") from None
     result = execute(problem, simulate_only=args.sim, want_trace=args.trace is not None,
                      seed=args.seed, repeats=args.repeats)
     if result.simulated:

@@ -152,6 +152,10 @@ class QuestionScreen(BaseScreen):
         return self.query_one("#answer", AnswerPanel).display
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys queued while the screen is still being built (a fast R, R after a reset) wait:
+        # its actions would look for widgets that are not mounted yet.
+        if not self.is_mounted:
+            return False
         # One-part questions have no [ / ]: the help and palette must not offer them.
         if action == "part":
             return len(self.question.screens) > 1
