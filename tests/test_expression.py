@@ -210,6 +210,6 @@ def test_grad_needs_exactly_one_source(capsys, monkeypatch):
     assert run_cli(["grad"], capsys)[0] == 2
     assert run_cli(["grad", "x=1", "--file", "f"], capsys)[0] == 2
     assert run_cli(["grad", "--file", "/nonexistent/file"], capsys)[0] == 2
-    monkeypatch.setattr("sys.stdin", io.StringIO("x = 5\nx * 2"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"x = 5\nx * 2")))
     status, out, _ = run_cli(["grad", "--file", "-"], capsys)
     assert status == 0 and "result" in out
