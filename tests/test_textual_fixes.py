@@ -146,6 +146,20 @@ async def test_palette_search_after_close_fixed():
     await _search_after_close()
 
 
+async def test_a_search_whose_palette_closes_while_it_runs_ends_quietly():
+    """The search was started while the palette was open; its list goes before it runs."""
+    app = App()
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        palette._gather_commands("q")  # started while open...
+        await palette.query_one(CommandList).remove()  # ...the list goes before it runs
+        await pilot.pause(0.3)
+    assert app._exception is None
+
+
 async def test_a_flood_of_palette_keys_never_crashes():
     """The random-key sequence that crashed upstream Textual's palette (seed 2 failed within
     100 keys): open, type, Esc and Enter in bursts, pauses around the 0.5 s "No matches" timer."""
