@@ -118,8 +118,8 @@ class JobContext:
         return values
 
 
-class JobProgress(Message):
-    """New progress from job `name`'s run `generation` (the values wait in its context)."""
+class JobMessage(Message):
+    """From job `name`'s run `generation`; Jobs.deliver drops it when that run is stale."""
 
     def __init__(self, name: str, generation: int) -> None:
         super().__init__()
@@ -127,19 +127,19 @@ class JobProgress(Message):
         self.generation = generation
 
 
-class JobDone(Message):
+class JobProgress(JobMessage):
+    """New progress (the values wait in the run's context, coalesced)."""
+
+
+class JobDone(JobMessage):
     def __init__(self, name: str, generation: int, result: Any) -> None:
-        super().__init__()
-        self.name = name
-        self.generation = generation
+        super().__init__(name, generation)
         self.result = result
 
 
-class JobFailed(Message):
+class JobFailed(JobMessage):
     def __init__(self, name: str, generation: int, error: BaseException) -> None:
-        super().__init__()
-        self.name = name
-        self.generation = generation
+        super().__init__(name, generation)
         self.error = error
 
 
@@ -235,25 +235,20 @@ class Jobs:
             return
         if not self.owner.is_attached:
             return
+        # Waiting progress is older than any result: it is handed over first. The context
+        # holds only the newest value unless the job keeps them all.
+        values = run.context.take()  # taken even unread, so nothing piles up
+        if run.on_progress is not None:
+            for value in values:
+                run.on_progress(value)
         if isinstance(message, JobProgress):
-            values = run.context.take()
-            if run.on_progress is not None:
-                if run.keep == "all":
-                    for value in values:
-                        run.on_progress(value)
-                elif values:
-                    run.on_progress(values[-1])
             return
         del self._runs[message.name]
         if isinstance(message, JobDone):
-            # Progress still waiting is older than the result: hand it over first.
-            values = run.context.take()
-            if run.on_progress is not None and values:
-                for value in values if run.keep == "all" else values[-1:]:
-                    run.on_progress(value)
             if run.on_done is not None:
                 run.on_done(message.result)
             return
+        assert isinstance(message, JobFailed)
         error = message.error
         if run.on_failed is not None and isinstance(error, run.expected):
             run.on_failed(error)
