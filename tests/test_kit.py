@@ -23,7 +23,12 @@ from microgpt_tui.tui.kit.background import (
     restore_thread_priority,
 )
 from microgpt_tui.tui.kit.jobs import JobsMixin
-from microgpt_tui.tui.kit.pauses import SWITCH_INTERVAL, keep_pauses_short, settle_garbage
+from microgpt_tui.tui.kit.pauses import (
+    FULL_COLLECTION_EVERY,
+    SWITCH_INTERVAL,
+    keep_pauses_short,
+    settle_garbage,
+)
 from microgpt_tui.tui.kit.playback import Playback, Stepper
 from microgpt_tui.tui.kit.screen import BaseScreen
 
@@ -319,16 +324,19 @@ def test_pauses_are_kept_short_process_wide_unless_headless():
         def __init__(self, headless: bool) -> None:
             self.is_headless = headless
 
-    default = sys.getswitchinterval()
+    default, thresholds = sys.getswitchinterval(), gc.get_threshold()
     gc.unfreeze()
     try:
         keep_pauses_short(FakeApp(headless=True))
         assert sys.getswitchinterval() == default and gc.get_freeze_count() == 0
+        assert gc.get_threshold() == thresholds
         keep_pauses_short(FakeApp(headless=False))
         assert sys.getswitchinterval() == SWITCH_INTERVAL
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (*thresholds[:2], FULL_COLLECTION_EVERY)
     finally:
         sys.setswitchinterval(default)
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 

@@ -278,3 +278,49 @@ def test_styles_cache_keeps_widgets_fixed():
     inner, outer = StylesCache().get_inner_outer(Color(0, 0, 0), Color(10, 20, 30, 0.5))
     assert isinstance(inner, Style) and isinstance(outer, Style)
     assert outer == Style(background=Color(0, 0, 0))
+
+
+# --- watchers_keep_closed_widgets ------------------------------------------------------------
+
+
+async def _footer_keys_alive_after_recomposes(times: int) -> int:
+    """FooterKeys still alive after the Footer redraws its keys `times` times."""
+    import gc
+
+    from textual.binding import Binding
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    class Keys(App[None]):
+        BINDINGS = [Binding("a", "toggle", "Toggle")]
+        shown = True
+
+        def compose(self) -> ComposeResult:
+            yield Footer()
+
+        def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+            return self.shown if action == "toggle" else True
+
+        def action_toggle(self) -> None:
+            pass
+
+    app = Keys()
+    async with app.run_test() as pilot:
+        for _ in range(times):
+            app.shown = not app.shown
+            app.refresh_bindings()
+            await pilot.pause()
+            await pilot.pause()
+        gc.collect()
+        return sum(1 for obj in gc.get_objects() if isinstance(obj, FooterKey))
+
+
+async def test_watchers_keep_closed_widgets_upstream(upstream):
+    upstream("watchers_keep_closed_widgets")
+    # The toggled key is drawn every other time, and each one drawn stays alive.
+    assert await _footer_keys_alive_after_recomposes(20) >= 10
+
+
+async def test_watchers_keep_closed_widgets_fixed():
+    # The footer shows at most the bindings' keys plus the palette's: a handful, not 20 redraws'.
+    assert await _footer_keys_alive_after_recomposes(20) <= 4

@@ -28,6 +28,12 @@ with the original code, so after an upgrade a failing reproduction says which fi
   its 1024 entries hold every recent StylesCache (and its widget) alive after the widget is
   gone; each `?`/Esc leaves more objects for the garbage collector to walk, which shows as
   key latency. The cache is kept, keyed by the two colours only.
+- watchers_keep_closed_widgets: a watcher added with `watch()` (and every `data_bind`) stays in
+  the watched object's list until the watched value next changes. The Footer binds each of its
+  FooterKeys to its own `compact` and recomposes them whenever the bindings change (every `?`
+  and Esc), and `compact` never changes, so every FooterKey it ever drew stays alive: about
+  1,100 objects per `?`/Esc for the collector to walk. Watchers of closed nodes are dropped
+  whenever a watcher is added, as upstream drops them when the value changes.
 """
 
 from __future__ import annotations
@@ -150,6 +156,21 @@ def _cache_without_self(original: Callable[..., Any]) -> Callable[..., Any]:
     return get_inner_outer
 
 
+def _closed(node: Any) -> bool:
+    return bool(getattr(node, "_closing", False) or getattr(node, "_closed", False))
+
+
+def _prune_closed_watchers(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def _watch(node, obj, attribute_name, callback, *, init=True) -> None:
+        watchers = getattr(obj, "__watchers", {}).get(attribute_name)
+        if watchers:
+            watchers[:] = [entry for entry in watchers if not _closed(entry[0])]
+        original(node, obj, attribute_name, callback, init=init)
+
+    return _watch
+
+
 # name -> (class or module, its attribute, the guard built around the original)
 FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "option_list_paging": ("textual.widgets.OptionList", "_move_page", _guard_option_list_paging),
@@ -170,6 +191,7 @@ FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         "get_inner_outer",
         _cache_without_self,
     ),
+    "watchers_keep_closed_widgets": ("textual.dom", "_watch", _prune_closed_watchers),
 }
 
 

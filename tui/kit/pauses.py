@@ -11,6 +11,13 @@ screen has just appeared) and freezes what survives (`gc.freeze`): later collect
 objects and take milliseconds. The next screen's call unfreezes first, so a cycle that died in
 between (a reset screen's widgets) is collected then, one screen later, and never kept for good.
 
+A full collection still runs by itself when enough objects reach the oldest generation, and
+after the first one CPython measures "enough" against what that collection kept, the few
+unfrozen objects, so one came every ten collections of the middle generation (about every fifth
+`?` under a Pi burst), each holding the UI thread 5–8 ms. FULL_COLLECTION_EVERY makes them ten
+times rarer; what they would collect is cyclic garbage made since the screen appeared, which
+waits a little longer (the next screen's settle collects it too).
+
 **The GIL's switch interval.** A thread that wants the GIL waits up to the switch interval
 (5 ms by default) before the holder is asked to let go. The UI thread, Textual's input thread
 (a key) and its output thread (a frame's bytes) take turns with each other and with the jobs'
@@ -30,6 +37,7 @@ import sys
 from textual.app import App
 
 SWITCH_INTERVAL = 0.001  # seconds
+FULL_COLLECTION_EVERY = 100  # middle-generation collections (CPython's default: 10)
 
 
 def keep_pauses_short(app: App) -> None:
@@ -37,6 +45,8 @@ def keep_pauses_short(app: App) -> None:
     if app.is_headless:
         return
     sys.setswitchinterval(SWITCH_INTERVAL)
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     settle_garbage()
 
 
