@@ -203,3 +203,22 @@ def _remove_stale_temps(target: Path) -> None:
                 os.unlink(entry.path)
         except OSError:
             pass  # gone already, or not ours to remove: the save itself goes on
+
+
+def append_line(path: str | os.PathLike[str], line: bytes, mode: int = 0o600) -> None:
+    """Append one line to a log-like file (a session record), in one write.
+
+    The file is created with `mode`; what ensure_writable_target refuses is refused. One
+    `write` with O_APPEND lands whole and after every earlier line, even with another process
+    appending to the same file (the server and its app share a session record), and the kernel
+    keeps it when the writer is killed straight after: a killed server loses nothing written.
+    A line torn by a power cut is skipped by the reader.
+    """
+    target = ensure_writable_target(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = line if line.endswith(b"\n") else line + b"\n"
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)

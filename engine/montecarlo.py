@@ -44,7 +44,6 @@ The ``python`` mode uses its own ``random.Random`` per block of 2^16 darts and 5
 from __future__ import annotations
 
 import math
-import os
 import random
 import threading
 import time
@@ -57,6 +56,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .cores import usable_cores
 from .quasirandom import halton_points
 from .seeds import MAX_SEED
 
@@ -435,11 +435,8 @@ def throw_darts(
 
 
 def default_workers() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    """The cores this process's work may use (engine/cores.py: fewer when served)."""
+    return usable_cores()
 
 
 def estimate_pi(

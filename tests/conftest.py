@@ -35,10 +35,14 @@ def pytest_sessionstart(session) -> None:
 
 @pytest.fixture(autouse=True)
 def _hermetic_cache(tmp_path_factory, monkeypatch):
-    """No test reads or writes the user's real cache or settings, or reaches the network for
-    names."""
+    """No test reads or writes the user's real cache, settings or interview sessions, or
+    reaches the network for names."""
     monkeypatch.setenv("MICROGPT_TUI_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("MICROGPT_TUI_SESSIONS", str(tmp_path_factory.mktemp("sessions")))
+    # Tests run the same from an ssh login: low-bandwidth mode only where a test asks for it.
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("MICROGPT_TUI_LOW_BANDWIDTH", raising=False)
     monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", "http://127.0.0.1:9/unreachable")
 
 
@@ -54,3 +58,13 @@ def full_names_path() -> Path:
 def small_names_path() -> Path:
     """The bundled corpus: always present, small enough for quick training tests."""
     return REPO / "assets" / "names_small.txt"
+
+
+@pytest.fixture
+def keys(tmp_path):
+    """SSH keys made on demand by name (tests/ssh_harness.py), for the interview server."""
+    from ssh_harness import Keys
+
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    return Keys(folder)

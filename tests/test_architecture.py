@@ -149,7 +149,7 @@ def _tui_part(module: str) -> str | None:
     return parts[2] if len(parts) > 2 and parts[1] == "tui" else None
 
 
-FRONT_ENDS = {"cli", "bench"}  # beside the app: they may use anything, nothing uses them
+FRONT_ENDS = {"cli", "bench", "serve"}  # beside the app: they may use anything, nothing uses them
 FORBIDDEN = {
     # Screens compose the kit, widgets, modals and the engine; the app shell sits above them.
     "screens": {"app", "commands"} | FRONT_ENDS,

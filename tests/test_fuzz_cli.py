@@ -39,7 +39,7 @@ SEED = 11
 CASES = 60
 CASE_SECONDS = 20
 MEMORY_BYTES = 2 * 2**30
-COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", None)  # None: the app
+COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", "notes", None)  # None: the app
 GLOBAL_OPTIONS = [("seed", "--seed", False), ("data", "--data", False)]
 
 GOOD: dict[str, list[str]] = {
@@ -70,7 +70,7 @@ BAD: dict[str, list[str]] = {  # beside JUNK: out of range, or valid but far too
     "theme": ["no-such-theme", "\x1b[31m"],
 }
 READ_OPTIONS = {"data", "resume", "checkpoint", "file"}
-WRITE_OPTIONS = {"save", "trace"}
+WRITE_OPTIONS = {"save", "trace", "output"}
 SKIPPED_OPTIONS = {"help", "json"}  # --help is covered in test_cli; --json is a coin flip
 GOOD_PROGRAMS = ["x = 2; w = -3; y = tanh(w*x + 1)", "x = 1\ny = exp(x) / (1 + x**2)"]
 BAD_PROGRAMS = [
@@ -82,6 +82,10 @@ BAD_PROGRAMS = [
 KERNEL_ACTIONS = (["list", "run", "compile"], ["launch", "", "RUN"])
 KERNEL_NAMES = (["matmul_tiled", "flash_attention_fwd", "attention_naive", "matmul_naive"],
                 ["nope", "", "../matmul_tiled"])
+NOTES_ACTIONS = (["list", "show", "export"], ["", "delete", "SHOW", "-"])
+GOOD_SESSION = "20250101-093000-1a2b"
+NOTES_IDS = ([GOOD_SESSION, "damaged"],
+             ["..", "../sessions", "", "/etc", "missing", "x" * 5000, "\x1b[31m", "a/b", "."])
 
 
 def _random_text(rng: random.Random, length: int) -> str:
@@ -126,12 +130,20 @@ def make_read_files(folder: Path) -> dict[str, list[str]]:
     with zipfile.ZipFile(odd / "huge-shape.npz", "w") as huge:  # asks for 8 TiB
         huge.writestr("weights.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
                       + header)
+    sessions = folder / "sessions"  # what `notes` reads: one good session, one damaged
+    for name, record in [(GOOD_SESSION, '{"kind":"run","text":"","who":"a","data":{"darts":1e9},'
+                                         '"t":1736000000}\n'),
+                         ("damaged", "[" * 100_000 + '\n{"kind":"joined","t":1e300}\n{"ki')]:
+        (sessions / name).mkdir(parents=True)
+        (sessions / name / "meta.json").write_text('{"started": 1736000000, "mode": "pair"}')
+        (sessions / name / "record.jsonl").write_text(record)
+    (sessions / "damaged" / "notes.md").write_bytes(rng.randbytes(5000))
     bad = [str(path) for path in sorted(odd.iterdir())]
     bad += [str(odd / "missing.txt"), "/dev/zero", "", "-", str(checkpoint), str(names)]
     return {
         "good data": [str(names)], "good resume": [str(checkpoint)],
         "good checkpoint": [str(checkpoint)], "good file": [str(folder / "program.txt")],
-        "bad reads": bad, "deep json": [str(odd / "deep.json")],
+        "bad reads": bad, "deep json": [str(odd / "deep.json")], "sessions": [str(sessions)],
     }
 
 
@@ -199,7 +211,7 @@ def make_case(index: int, files: dict[str, list[str]]) -> list[str]:
         positionals = 0
     else:  # grad's --file is its positional's alternative, below
         options = [option for option in _options(command) if option[0] != "file"]
-        positionals = {"grad": 1, "kernels": 2}.get(command, 0)
+        positionals = {"grad": 1, "kernels": 2, "notes": 2}.get(command, 0)
     slots = len(GLOBAL_OPTIONS if command else []) + len(options) + positionals
     spoilt = set(rng.sample(range(slots), min(slots, rng.choice([0, 1, 1, 2]))))
     slot = iter(range(slots))
@@ -226,6 +238,10 @@ def make_case(index: int, files: dict[str, list[str]]) -> list[str]:
         argv.append(values.pick(*KERNEL_ACTIONS, next(slot) in spoilt))
         argv.append(values.pick(*KERNEL_NAMES, next(slot) in spoilt))
         argv.append("--sim")  # on a GPU machine too: the fuzz tests input, not hardware
+    elif command == "notes":
+        action = values.pick(*NOTES_ACTIONS, next(slot) in spoilt)
+        session_id = values.pick(*NOTES_IDS, next(slot) in spoilt)
+        argv += [action] + ([session_id] if action != "list" else [])
     argv += arguments(options)
     if rng.random() < 0.5:
         argv.append("--json")
@@ -266,7 +282,8 @@ def run_case(index: int, read_files: dict[str, list[str]], folder: Path):
     if index % 3 == 0:  # a damaged settings file: the app's start must survive it
         shutil.copy(read_files["deep json"][0], config / "settings.json")
     env = dict(os.environ, MALLOC_ARENA_MAX="2", MICROGPT_TUI_CONFIG=str(config),
-               MICROGPT_TUI_CACHE=str(folder / "cache"))
+               MICROGPT_TUI_CACHE=str(folder / "cache"),
+               MICROGPT_TUI_SESSIONS=read_files["sessions"][0])
     if index % 4 == 1:  # an ASCII-only terminal: every symbol must still print
         env["PYTHONIOENCODING"] = "ascii"
     try:

@@ -353,7 +353,7 @@ async def test_nothing_is_cut_at_80_columns(mode_presses):
         assert len(str(status.render())) <= status.region.width
         assert "inside ↙ arc ↗ outside" in text
         footer = screen_text(app)[-1]
-        for shown in ("? Show keys", "esc Back", "a Answer", "space Play", "1…9 Burst",
+        for shown in ("? Show keys", "^n Notes", "a Answer", "space Play", "1…9 Burst",
                       "q Quit", "^p palette"):
             assert shown in footer
         await send_keys(pilot, "9")

@@ -324,3 +324,48 @@ async def test_watchers_keep_closed_widgets_upstream(upstream):
 async def test_watchers_keep_closed_widgets_fixed():
     # The footer shows at most the bindings' keys plus the palette's: a handful, not 20 redraws'.
     assert await _footer_keys_alive_after_recomposes(20) <= 4
+
+
+# --- escape_select_timeout / escape_parser_seen ----------------------------------------------
+
+
+def test_the_input_select_wakes_when_a_lone_escape_is_due():
+    import os
+    import threading
+
+    from textual._time import get_time
+    from textual.drivers import linux_driver
+
+    keys: list[str] = []
+    read, write = os.pipe()
+
+    def input_thread() -> None:  # as the driver's: its parser, then a select with nothing to read
+        parser = linux_driver.XTermParser()
+        list(parser.feed("\x1b"))  # a lone ESC: Esc, or the start of a sequence?
+        left = textual_fixes.select_timeout(0.1, parser, get_time())
+        assert left is not None and left <= 0.1
+        parser._timeout_time = get_time()  # due now: select must not wait its own timeout
+        selector = linux_driver.selectors.SelectSelector()
+        selector.register(read, linux_driver.selectors.EVENT_READ)
+        selector.select(60)
+        keys.extend(event.key for event in parser.tick())
+
+    try:
+        waiter = threading.Thread(target=input_thread, daemon=True)
+        waiter.start()
+        waiter.join(10)
+        assert not waiter.is_alive(), "select waited for its own timeout, not for the escape"
+        assert keys == ["escape"]
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_select_timeout_leaves_other_waits_alone():
+    assert textual_fixes.select_timeout(0.1, None, 5.0) == 0.1
+
+    class Pending:
+        _timeout_time = 5.025
+
+    assert textual_fixes.select_timeout(0.1, Pending(), 5.0) == pytest.approx(0.025)
+    assert textual_fixes.select_timeout(None, Pending(), 6.0) == 0.0

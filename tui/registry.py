@@ -205,6 +205,8 @@ QUESTIONS: tuple[Question, ...] = (
 APP_COMMANDS: tuple[CommandSpec, ...] = (
     _cli("data", "show where the names dataset comes from"),
     _cli("bench", "run benchmarks side by side with their peers"),
+    _cli("notes", "list recorded interview sessions; show or export one's write-up"),
+    _cli("serve", "serve the app over SSH for an interview (one room with --pair)"),
 )
 APP_BENCHMARKS: tuple[BenchSpec, ...] = (
     _bench(
@@ -214,6 +216,11 @@ APP_BENCHMARKS: tuple[BenchSpec, ...] = (
         "responsiveness",
         "key-to-frame latency (? opens the help) in an 80×24 pty under each screen's heaviest "
         "work",
+    ),
+    _bench(
+        "serve",
+        "the SSH interview server: ssh to first frame, a spectator's bytes/s, sessions served "
+        "within 100 ms",
     ),
 )
 

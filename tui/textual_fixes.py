@@ -34,6 +34,11 @@ with the original code, so after an upgrade a failing reproduction says which fi
   and Esc), and `compact` never changes, so every FooterKey it ever drew stays alive: about
   1,100 objects per `?`/Esc for the collector to walk. Watchers of closed nodes are dropped
   whenever a watcher is added, as upstream drops them when the value changes.
+- escape_select_timeout (with escape_parser_seen): a lone ESC is the Esc key only once the
+  input parser's escape delay has passed with nothing after it, but the Linux driver checks
+  for that only when its `select` times out, after 100 ms. So Esc ("back" on every screen) took
+  100 ms (or more) to do anything. The input thread's `select` now wakes when the parser's
+  pending timeout is due. Textual's escape delay is the ESCDELAY environment variable (ms).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -171,6 +177,41 @@ def _prune_closed_watchers(original: Callable[..., Any]) -> Callable[..., Any]:
     return _watch
 
 
+_input_thread = threading.local()  # the parser of the Linux driver's input thread
+
+
+def _parser_seen(original: Callable[..., Any]) -> Callable[..., Any]:
+    class SeenParser(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _input_thread.parser = self
+
+    return SeenParser
+
+
+def select_timeout(timeout: float | None, parser: Any, now: float) -> float | None:
+    """`timeout`, shortened to when `parser`'s pending escape timeout falls due."""
+    due = getattr(parser, "_timeout_time", None)
+    if due is None:
+        return timeout
+    left = max(due - now, 0.0)
+    return left if timeout is None else min(timeout, left)
+
+
+def _select_on_time(original: ModuleType) -> ModuleType:
+    from textual._time import get_time
+
+    class OnTimeSelector(original.SelectSelector):  # type: ignore[name-defined, misc]
+        def select(self, timeout: float | None = None) -> Any:
+            parser = getattr(_input_thread, "parser", None)
+            return super().select(select_timeout(timeout, parser, get_time()))
+
+    shim = ModuleType(original.__name__)
+    shim.__dict__.update(original.__dict__)
+    shim.SelectSelector = OnTimeSelector  # type: ignore[attr-defined]
+    return shim
+
+
 # name -> (class or module, its attribute, the guard built around the original)
 FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "option_list_paging": ("textual.widgets.OptionList", "_move_page", _guard_option_list_paging),
@@ -192,6 +233,8 @@ FIXES: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
         _cache_without_self,
     ),
     "watchers_keep_closed_widgets": ("textual.dom", "_watch", _prune_closed_watchers),
+    "escape_parser_seen": ("textual.drivers.linux_driver", "XTermParser", _parser_seen),
+    "escape_select_timeout": ("textual.drivers.linux_driver", "selectors", _select_on_time),
 }
 
 

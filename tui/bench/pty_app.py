@@ -26,7 +26,8 @@ class PtyApp:
     """`python -c code` in a pty of `columns`×`lines`, with the bytes it writes counted."""
 
     def __init__(
-        self, code: str, env: dict[str, str] | None = None, columns: int = 80, lines: int = 24
+        self, code: str, env: dict[str, str] | None = None, columns: int = 80, lines: int = 24,
+        args: list[str] | None = None,
     ) -> None:
         full_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(columns), LINES=str(lines))
         full_env.update(env or {})
@@ -34,7 +35,7 @@ class PtyApp:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         self.started = time.time()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code],
+            [sys.executable, "-c", code, *(args or [])],
             stdin=slave,
             stdout=slave,
             stderr=slave,

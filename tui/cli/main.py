@@ -76,6 +76,14 @@ def build_parser(command: str | None = None) -> Parser:
     # `microgpt-tui --data F train` trains on F and `--data F train --data G` on G.
     parser.add_argument("--data", metavar="PATH", help="names file (default: cache or download)")
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark or ansi-light for SSH")
+    parser.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="for slow links: at most 10 frames a second, no mouse, and the terminal's own "
+        "palette (ansi-dark, unless --theme or the remembered theme is an ANSI one). On by "
+        f"itself when {LOW_BANDWIDTH_ENV}=1 or SSH_CONNECTION is set (the app runs over ssh); "
+        "an explicit --theme still wins",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, spec in COMMANDS.items():
         if name != command:  # only the chosen command's module is imported
@@ -108,6 +116,37 @@ def _chosen_command(argv: list[str]) -> str | None:
 
 
 NO_TERMINAL = "needs a terminal; try a command such as `microgpt-tui pi --darts 1e6`"
+# engine/interview/room.py's LOW_BANDWIDTH_ENV, spelt out: importing the engine would slow --help.
+LOW_BANDWIDTH_ENV = "MICROGPT_TUI_LOW_BANDWIDTH"
+LOW_BANDWIDTH_FPS = "10"
+# The interview server starts the interviewer's desk (tui/desk.py) as `microgpt-tui --desk`.
+# Hidden, and read before argparse: as a parser option it would make `--d` (kernels' head
+# dimension, an abbreviation the main parser resolves) ambiguous.
+DESK_FLAG = "--desk"
+
+
+def low_bandwidth_wanted(flag: bool) -> bool:
+    """--low-bandwidth, the server's variable, or a user running the app over their own ssh."""
+    return flag or os.environ.get(LOW_BANDWIDTH_ENV) == "1" or bool(
+        os.environ.get("SSH_CONNECTION"))
+
+
+def cap_frame_rate() -> None:
+    """Textual reads TEXTUAL_FPS once, when imported: this must run before the app's import.
+    A value the user (or the server) set is kept."""
+    os.environ.setdefault("TEXTUAL_FPS", LOW_BANDWIDTH_FPS)
+
+
+# How long a lone ESC waits for the rest of an escape sequence before it counts as the Esc key
+# (Textual's default is 100 ms: "back" felt slow). A terminal sends a key's sequence in one
+# write, and an SSH client in one packet, so the rest arrives at once. ESCDELAY (ms), as in
+# curses; a value the user set is kept. (tui/textual_fixes.py makes Textual keep to it.)
+ESCAPE_DELAY_MS = "25"
+
+
+def quick_escape() -> None:
+    """Must run before Textual is imported: it reads ESCDELAY once."""
+    os.environ.setdefault("ESCDELAY", ESCAPE_DELAY_MS)
 
 
 def has_terminal() -> bool:
@@ -115,7 +154,32 @@ def has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+def run_desk(options: list[str]) -> int:
+    """The interviewer's desk, for the session the server names (nothing to do without one)."""
+    from ...engine.interview.record import SESSION_DIR_ENV
+
+    if any(option != "--low-bandwidth" for option in options):
+        raise CLIError(f"{DESK_FLAG} takes no options but --low-bandwidth")
+    low_bandwidth = low_bandwidth_wanted(bool(options))
+    quick_escape()
+    if low_bandwidth:
+        cap_frame_rate()
+    if not os.environ.get(SESSION_DIR_ENV):
+        raise CLIError(f"{DESK_FLAG} needs {SESSION_DIR_ENV} (the interview server sets it)")
+    if not has_terminal():
+        raise CLIError(NO_TERMINAL)
+    from ..desk import DeskApp
+
+    app = DeskApp(low_bandwidth=low_bandwidth)
+    app.run(mouse=not low_bandwidth)
+    return 1 if app.return_code else 0
+
+
 def run_app(args: argparse.Namespace) -> int:
+    low_bandwidth = low_bandwidth_wanted(args.low_bandwidth)
+    quick_escape()
+    if low_bandwidth:
+        cap_frame_rate()
     from ..app import MicroGPTApp
 
     if args.data is not None:
@@ -128,7 +192,8 @@ def run_app(args: argparse.Namespace) -> int:
         except DatasetError as error:
             raise CLIError(str(error)) from None
     # The user's last theme comes back; an explicit --theme wins and is remembered.
-    app = MicroGPTApp(seed=args.seed, data_path=args.data, remember_theme=True)
+    app = MicroGPTApp(seed=args.seed, data_path=args.data, remember_theme=True,
+                      low_bandwidth=low_bandwidth)
     if args.theme is not None:
         if args.theme not in app.available_themes:
             names = ", ".join(sorted(app.available_themes))
@@ -136,7 +201,7 @@ def run_app(args: argparse.Namespace) -> int:
         app.theme = args.theme
     if not has_terminal():  # Textual would draw into a file or pipe forever
         raise CLIError(NO_TERMINAL)
-    app.run()
+    app.run(mouse=not low_bandwidth)
     if app.return_code:
         # Textual has printed its traceback panel; the exit status and one line say it too.
         error = app._exception  # Textual keeps a handler's crash only here
@@ -151,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     use_ascii_fallback()
     command = _chosen_command(argv)
     try:
+        if argv[:1] == [DESK_FLAG]:
+            return run_desk(argv[1:])
         parser = build_parser(command)
         args = parser.parse_args(argv)
         if args.command is None:

@@ -74,10 +74,10 @@ def process_pool() -> Executor:
 
 
 def _cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """The cores this process's work may use (fewer when served: engine/cores.py)."""
+    from ...engine.cores import usable_cores
+
+    return usable_cores()
 
 
 def submit_to_process(function: Callable[..., Result], *args: Any) -> Future[Result]:

@@ -1,10 +1,14 @@
-"""The screens every question builds on: title bar, body, Footer, the too-small notice, `?`
-help, Esc back, the written answer, jobs, and a reset.
+"""The screens every question builds on: title bar, body, key bar, the too-small notice, `?`
+help, Esc back, the whiteboard notes (Ctrl+N), the written answer, jobs, and a reset.
 
 A question screen yields its work from `compose_main()`; the kit puts it in `#question-main`
 beside the answer panel (`a`). When the terminal is too narrow for both (below
 ANSWER_SIDE_BY_SIDE columns), the shown answer takes the whole width instead of squeezing the
 demo; `a` again brings the demo back.
+
+The notes panel is the app's (`app.notes`, one document; `app.notes_shown`, one switch for every
+screen): beside the body when the terminal leaves the body 80 columns, else below it, where it
+takes 8 rows (app.tcss) and the body the rest, which its screens share out in 1fr parts.
 """
 
 from __future__ import annotations
@@ -17,16 +21,19 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer
 
+from ...engine.interview.room import ROOM_KEYS
 from ..registry import find_screen
 from ..widgets.answer import AnswerPanel
+from ..widgets.key_bar import KeyBar
+from ..widgets.notes_panel import NotesPanel
 from ..widgets.title_bar import TitleBar
 from ..widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .jobs import JobsMixin
 from .pauses import keep_pauses_short
 
 ANSWER_SIDE_BY_SIDE = 120  # columns needed to show the demo and the answer side by side
+NOTES_WIDTH = 36  # the notes panel beside the body (app.tcss)
 
 
 def key_sections(screen) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -65,18 +72,21 @@ def key_sections(screen) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class BaseScreen(JobsMixin, Screen):
-    """Title bar, body, Footer, and the notice that replaces them below 80×24."""
+    """Title bar, body, key bar (the footer), and the notice that replaces them below 80×24."""
 
+    # Esc is left out of the key bar to make room for Notes at 80 columns (? lists it).
     BINDINGS = [
         Binding("question_mark", "help", "Show keys"),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("ctrl+n", "notes", "Notes", priority=True),
     ]
     HELP_NOTES: ClassVar[str] = ""
 
     def compose(self) -> ComposeResult:
-        yield TitleBar(markup=False)
+        yield TitleBar()
         yield from self.compose_body()
-        yield Footer()
+        yield NotesPanel()
+        yield KeyBar()
         yield TooSmall()
 
     def compose_body(self) -> ComposeResult:
@@ -87,6 +97,11 @@ class BaseScreen(JobsMixin, Screen):
         self.call_after_refresh(keep_pauses_short, self.app)  # see kit/pauses.py
 
     def on_screen_resume(self) -> None:
+        notes = self.query_one(NotesPanel)
+        if getattr(self.app, "notes_shown", False):
+            notes.open(self.app.notes)  # the notes may have changed on another screen
+        else:
+            notes.close()
         self._apply_size(self.app.size)
 
     def on_resize(self, event: Resize) -> None:
@@ -94,6 +109,32 @@ class BaseScreen(JobsMixin, Screen):
 
     def _apply_size(self, size: Size) -> None:
         self.set_class(size.width < MIN_WIDTH or size.height < MIN_HEIGHT, "-too-small")
+        self.set_class(size.width >= MIN_WIDTH + NOTES_WIDTH, "-notes-beside")
+        self.set_class(self.query_one(NotesPanel).display, "-notes-shown")
+
+    def body_width(self, size: Size) -> int:
+        """The columns the body gets at `size`: the notes beside it take theirs."""
+        beside = self.has_class("-notes-beside") and self.has_class("-notes-shown")
+        return size.width - (NOTES_WIDTH if beside else 0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "notes":
+            return getattr(self.app, "notes", None) is not None
+        return True
+
+    def action_notes(self) -> None:
+        """Show the notes and type in them; from the notes, hide them; shown but not focused
+        (after Esc), type in them again."""
+        panel = self.query_one(NotesPanel)
+        if not panel.display:
+            panel.open(self.app.notes)
+            panel.take_focus()
+        elif panel.has_focus:
+            panel.close()
+        else:
+            panel.take_focus()
+        self.app.notes_shown = panel.display
+        self._apply_size(self.app.size)
 
     @property
     def help_title(self) -> str:
@@ -102,7 +143,10 @@ class BaseScreen(JobsMixin, Screen):
     def action_help(self) -> None:
         from ..modals.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(self.help_title, key_sections(self), self.HELP_NOTES))
+        sections = key_sections(self)
+        if getattr(self.app, "in_room", False):  # the server's keys: no app action, no palette
+            sections.append(("Room", list(ROOM_KEYS)))
+        self.app.push_screen(HelpScreen(self.help_title, sections, self.HELP_NOTES))
 
     def action_back(self) -> None:
         self.app.go_back()
@@ -145,7 +189,7 @@ class QuestionScreen(BaseScreen):
 
     def _apply_size(self, size: Size) -> None:
         super()._apply_size(size)
-        self.set_class(size.width < ANSWER_SIDE_BY_SIDE, "-narrow")
+        self.set_class(self.body_width(size) < ANSWER_SIDE_BY_SIDE, "-narrow")
 
     @property
     def answer_shown(self) -> bool:
@@ -159,7 +203,7 @@ class QuestionScreen(BaseScreen):
         # One-part questions have no [ / ]: the help and palette must not offer them.
         if action == "part":
             return len(self.question.screens) > 1
-        return True
+        return super().check_action(action, parameters)
 
     def action_toggle_answer(self) -> None:
         answer = self.query_one("#answer", AnswerPanel)

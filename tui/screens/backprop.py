@@ -106,6 +106,7 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         self.failed_title = ""
         self.pending_source: str | None = None  # the program that failed, for the editor
         self.user_source: str | None = None
+        self.recorded: object | None = None  # the stepper whose finished pass is in the record
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="bp-main"):
@@ -250,6 +251,13 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         if self.loaded is not None:
             shown, follow = highlight(self.loaded, self.selected, self.inspecting)
             self.query_one(DagView).set_highlight(shown, follow=follow)
+            stepper = self.loaded.stepper
+            finished = stepper.length and stepper.position == stepper.length
+            if finished and stepper is not self.recorded:
+                self.recorded, nodes, edges = stepper, len(stepper.order), stepper.edge_total
+                self.app.record_run("backprop", f"backprop: {self.loaded.title}, backward pass "
+                                    f"done, {nodes:,} nodes, {edges:,} edges", nodes=nodes,
+                                    edges=edges)
 
     def _refresh_panel(self) -> None:
         loaded = self.loaded

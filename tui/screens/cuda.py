@@ -162,6 +162,11 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
 
         self.loaded = loaded
         self.pinned = None
+        if (run := loaded.execution) is not None:  # GPU time, or the simulator's own
+            took = run.seconds if run.seconds is not None else run.wall_seconds
+            self.app.record_run("cuda", f"cuda: {loaded.problem.describe()}, {took:.3g} s on "
+                                f"{run.label}", kernel=loaded.problem.kernel,
+                                size=loaded.problem.n, seconds=took, backend=run.label)
         self.cursor = ReplayCursor(loaded.replay) if loaded.replay is not None else None
         self.query_one("#cuda-device", Static).update(
             view.device_text(loaded, device_status().label))

@@ -269,6 +269,10 @@ class PiScreen(PlaybackMixin, QuestionScreen):
             verb = "done" if last.complete else "cancelled"
             self.notify(f"Burst {verb}: {last.tally.darts:,} darts at "
                         f"{last.darts_per_second:.3g} darts/s.", timeout=4)
+            tally = self.run.tally
+            self.app.record_run("pi", f"pi: {tally.darts:,} darts, estimate {tally.estimate:.6f}, "
+                                f"{last.seconds:.3g} s", darts=tally.darts,
+                                estimate=tally.estimate, seconds=last.seconds)
         self._end_burst()
         self._show_run()
 

@@ -10,6 +10,7 @@ however fast training goes, and nothing polls on a timer.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -98,6 +99,7 @@ class TrainingScreen(QuestionScreen):
         self.run = RunView()
         self.element = 0  # the inspected weight, row-major in the selected matrix
         self.message = ""
+        self.started_at = time.monotonic()  # when the last run began: its time in the record
 
     # Layout.
 
@@ -252,6 +254,7 @@ class TrainingScreen(QuestionScreen):
         self.query_one(LossChart).reset()
         self.run.restart(spec.config.num_steps)
         self.element = 0
+        self.started_at = time.monotonic()
         if spec.engine == "scalar":
             session: ThreadSession | ProcessSession = ProcessSession(spec)
         else:
@@ -300,6 +303,12 @@ class TrainingScreen(QuestionScreen):
             self._say(snap.message, error=snap.state == FAILED)
         elif snap.state == FINISHED != self.run.state:
             self._say(f"Finished {snap.step:,} steps: s trains afresh, Ctrl+S saves.")
+        ended = snap.state in (FINISHED, STOPPED) and snap.state != self.run.state
+        if ended and self.run.last_loss is not None:
+            seconds, loss = time.monotonic() - self.started_at, self.run.last_loss
+            self.app.record_run("training", f"training ({self.run.engine}): {snap.step:,} steps, "
+                                f"loss {loss:.4f}, {seconds:.1f} s", steps=snap.step,
+                                loss=loss, seconds=seconds, engine=self.run.engine)
         self._set_state(snap.state)
         if snap.state == FAILED:
             self._close_session()

@@ -20,7 +20,9 @@ class TooSmall(Static):
 
     def refresh_text(self) -> None:
         width, height = self.app.size
+        # In an interview room the server owns leaving (Ctrl+Q), and q does nothing.
+        leave = "Ctrl+Q leaves the room." if getattr(self.app, "in_room", False) else "q quits."
         self.update(
             f"Enlarge the terminal to at least {MIN_WIDTH}×{MIN_HEIGHT} "
-            f"(now {width}×{height}). q quits."
+            f"(now {width}×{height}). {leave}"
         )
