@@ -97,16 +97,18 @@ def test_the_keyboard_returns_to_the_candidate_when_the_interviewer_leaves():
     assert room.driver() is room.members[2]
 
 
-def test_the_shared_size_follows_the_driver_and_smaller_terminals_do_not_fit():
-    room = room_of_three()
-    assert room.shared_size() == (80, 24)
-    assert room.fits(1) and room.fits(3)
-    room.route(1, TAKE_KEY)
-    assert room.shared_size() == (100, 30)
-    assert not room.fits(2) and room.fits(3)
+def test_the_shared_size_is_the_smallest_watching_terminal_of_at_least_80x24():
+    room = room_of_three()  # 100×30, 80×24, 120×40
+    assert room.shared_size() == (80, 24) and all(room.fits(m) for m in (1, 2, 3))
+    room.resize(2, (90, 26))
+    assert room.shared_size() == (90, 26)
+    room.resize(2, (70, 20))  # below the app's minimum: a notice for it, not a tiny room
+    assert room.shared_size() == (100, 30) and not room.fits(2) and room.fits(3)
+    room.route(1, PRIVATE_KEY)  # on the desk: the interviewer's terminal does not count
+    assert room.shared_size() == (120, 40)
     room.leave(1)
-    room.leave(2)
-    assert room.shared_size() == (80, 24)  # no driver: the last size stays
+    room.leave(3)
+    assert room.shared_size() == (120, 40)  # no one left who can show it: the last size stays
 
 
 def test_the_summary_names_the_driver_and_members():

@@ -102,3 +102,32 @@ async def test_random_keys_never_raise(screen_id, size):
         finally:
             app.exit = real_exit
     assert app._exception is None
+
+
+@pytest.mark.slow
+@pytest.mark.flaky(reruns=1)
+@pytest.mark.parametrize("which", ["room", "desk"])
+async def test_random_keys_in_the_interview_apps_never_raise(which, tmp_path):
+    """The pair room's shared app (home; its quit keys do nothing) and the interviewer's desk."""
+    from microgpt_tui.engine.interview.record import SESSION_DIR_ENV
+    from microgpt_tui.engine.interview.room import ROOM_ENV
+    from microgpt_tui.tui.desk import DeskApp
+
+    environ = {SESSION_DIR_ENV: str(tmp_path / "session")}
+    if which == "room":
+        app = make_app(seed=7, environ={**environ, ROOM_ENV: "1"})
+    else:
+        app = DeskApp(environ=environ)
+    rng = random.Random(which)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for batch in range(KEYS_PER_RUN // BATCH):
+            # q and ctrl+q too: in a room they must do nothing (the server owns leaving)
+            keys = [rng.choice([*KEYS, "q", "ctrl+q"] if which == "room" else KEYS)
+                    for _ in range(BATCH)]
+            await press_burst(app, pilot, keys)
+            if batch % 10 == 9:
+                await pilot.resize_terminal(*rng.choice(RESIZES))
+                await pilot.pause()
+                await pilot.resize_terminal(80, 24)
+            assert app._exception is None, app._exception
+            assert app.is_running

@@ -110,21 +110,22 @@ async def test_private_notes_never_reach_the_candidate(keys, tmp_path):
             await asyncio.sleep(0)
 
 
-async def test_a_smaller_terminal_gets_a_notice_and_a_larger_one_the_screen(keys, tmp_path):
+async def test_a_too_small_terminal_gets_a_notice_and_a_larger_one_the_screen(keys, tmp_path):
     async with serving(pair_options(keys, tmp_path), keys.key("host")) as (port, _):
         async with await connect(port, keys.key("cal"), "cal") as cal_conn, \
                 await connect(port, keys.key("sam"), "sam") as sam_conn, \
                 await connect(port, keys.key("ivy"), "ivy") as ivy_conn:
             cal = await open_screen(cal_conn, 90, 26)
             await cal.wait_for(HOME_TEXT)
-            small = await open_screen(sam_conn, 80, 24)
+            small = await open_screen(sam_conn, 70, 20)
             await small.wait_for("does not fit here")
             large = await open_screen(ivy_conn, 120, 40)
             await large.wait_for(HOME_TEXT)
             await large.settle()
             assert all(not line.strip() for line in large.screen.display[26:])  # letterboxed
-            small.resize(100, 30)
+            small.resize(85, 25)  # now it counts, and the room shrinks to fit it
             await small.wait_for(HOME_TEXT)
+            await cal.wait_for_row(24, "Notes")  # the driver's screen is 25 rows now
 
 
 async def test_the_shared_screen_is_recorded_as_an_asciinema_cast(keys, tmp_path):

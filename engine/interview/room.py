@@ -29,6 +29,7 @@ ROOM_KEYS = (
     ("ctrl+q", "Leave the room (it goes on without you)"),
 )
 
+MIN_SIZE = (80, 24)  # the app's own minimum: below it, it only says "enlarge"
 SERVER_KEYS = TAKE_KEY + PRIVATE_KEY + LEAVE_KEY
 _SERVER_KEY_SPLIT = re.compile(b"([" + re.escape(SERVER_KEYS) + b"])")
 # What a terminal sends by itself, not a person: replies to the app's queries (DEC private
@@ -139,11 +140,10 @@ class Room:
         return member
 
     def leave(self, member_id: int) -> Member | None:
-        self.shared_size()  # a driver who leaves leaves their size behind
+        self.shared_size()  # the last one to leave leaves their size behind
         member = self.members.pop(member_id, None)
         if member_id == self.interviewer_driving:
             self.interviewer_driving = None  # the keyboard goes back to the candidate
-        self.shared_size()
         return member
 
     def candidate(self) -> Member | None:
@@ -166,10 +166,13 @@ class Room:
             self.members[member_id].size = size
 
     def shared_size(self) -> tuple[int, int]:
-        """The room app's size: the driver's terminal; without a driver, the last one."""
-        driver = self.driver()
-        if driver is not None and driver.view is View.ROOM:
-            self.last_size = driver.size
+        """The room app's size: the smallest terminal watching the room, so that everyone sees
+        all of it (a larger terminal shows it in a corner). Terminals below the app's minimum
+        (80×24) do not count: they get a notice instead. With no one left, the last size."""
+        sizes = [m.size for m in self.members.values()
+                 if m.view is View.ROOM and m.size[0] >= MIN_SIZE[0] and m.size[1] >= MIN_SIZE[1]]
+        if sizes:
+            self.last_size = (min(c for c, _ in sizes), min(r for _, r in sizes))
         return self.last_size
 
     def fits(self, member_id: int) -> bool:
