@@ -39,7 +39,7 @@ def test_serve_web_without_textual_serve_says_what_to_install(monkeypatch, capsy
     assert "microgpt-tui[web]" in capsys.readouterr().err
 
 
-def test_serve_web_runs_the_app_in_low_bandwidth_mode(monkeypatch, capsys):
+def test_serve_web_runs_the_app_with_the_global_options(monkeypatch, capsys):
     import types
 
     started = {}
@@ -57,7 +57,7 @@ def test_serve_web_runs_the_app_in_low_bandwidth_mode(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "textual_serve.server", module)
     assert cli(["--seed", "7", "serve", "--web"]) == 0
     assert started["host"] == "127.0.0.1" and started["port"] == 8000 and started["served"]
-    assert "--low-bandwidth" in started["command"] and "--seed 7" in started["command"]
+    assert "-m microgpt_tui --seed 7" in started["command"]
 
 
 def test_esc_waits_25_ms_for_a_sequence_unless_the_user_says_otherwise(monkeypatch):
@@ -69,3 +69,21 @@ def test_esc_waits_25_ms_for_a_sequence_unless_the_user_says_otherwise(monkeypat
     monkeypatch.setenv("ESCDELAY", "200")
     quick_escape()
     assert __import__("os").environ["ESCDELAY"] == "200"
+
+
+def test_the_app_starts_under_textual_serves_web_driver(tmp_path):
+    """textual-serve runs the command with no terminal and TEXTUAL_DRIVER naming its driver."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, TEXTUAL_DRIVER="textual.drivers.web_driver:WebDriver",
+               COLUMNS="80", ROWS="24")
+    app = subprocess.Popen([sys.executable, "-m", "microgpt_tui"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        first = app.stdout.read(64)  # the web driver's first packet, not "needs a terminal"
+    finally:
+        app.kill()
+        app.communicate()
+    assert first and b"needs a terminal" not in first
+

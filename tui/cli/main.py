@@ -150,8 +150,9 @@ def quick_escape() -> None:
 
 
 def has_terminal() -> bool:
-    """Whether the app can draw and read keys: stdin and stdout both a terminal."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
+    """Whether the app can draw and read keys: stdin and stdout both a terminal, or a driver
+    chosen for another kind of screen (textual-serve's web driver, `serve --web`)."""
+    return bool(os.environ.get("TEXTUAL_DRIVER")) or (sys.stdin.isatty() and sys.stdout.isatty())
 
 
 def run_desk(options: list[str]) -> int:

@@ -1,5 +1,6 @@
 """`microgpt-tui serve --web`: the app in a browser through textual-serve (an optional extra),
-for when SSH is not available. Each browser tab gets its own app, in low-bandwidth mode."""
+for when SSH is not available. Each browser tab gets its own app (textual-serve's web driver
+draws it; the mouse works there)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ INSTALL_HINT = "serve --web needs textual-serve: pip install 'microgpt-tui[web]'
 
 def web_command(options) -> str:
     """The command textual-serve runs for each browser session."""
-    return shlex.join([sys.executable, "-m", "microgpt_tui", "--low-bandwidth",
-                       *options.app_args])
+    return shlex.join([sys.executable, "-m", "microgpt_tui", *options.app_args])
 
 
 def serve_web(options, out: Output) -> int:
