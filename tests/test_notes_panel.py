@@ -210,3 +210,18 @@ async def test_notes_beside_leave_the_answer_beside_the_demo_only_if_it_fits(wid
         assert app.screen.has_class("-narrow") == narrow
         await pilot.press("ctrl+n")
         assert not app.screen.has_class("-narrow")
+
+
+async def test_pasted_control_characters_never_reach_the_notes(tmp_path):
+    from textual import events
+
+    from microgpt_tui.tui.widgets.notes_panel import SessionTextArea
+
+    app = make_app(environ={"MICROGPT_TUI_SESSION_DIR": str(tmp_path / "s")})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        area = app.screen.query_one(SessionTextArea)
+        area.post_message(events.Paste("ok\x1b]52;c;aGk=\x07 \x9b31mred\tend\nline"))
+        await pilot.pause()
+        assert area.text.endswith("ok]52;c;aGk= 31mred\tend\nline")

@@ -147,3 +147,20 @@ async def test_the_shared_screen_is_recorded_as_an_asciinema_cast(keys, tmp_path
     assert "Monte Carlo pi" in shown
     times = [event[0] for event in events]
     assert times == sorted(times)
+
+
+async def test_keys_after_ctrl_q_in_the_same_packet_do_nothing(keys, tmp_path):
+    from microgpt_tui.engine.interview.room import LEAVE_KEY
+
+    async with serving(pair_options(keys, tmp_path), keys.key("host")) as (port, hub):
+        async with await connect(port, keys.key("ivy"), "ivy") as ivy_conn:
+            ivy = await open_screen(ivy_conn)
+            await ivy.wait_for(HOME_TEXT)
+            async with await connect(port, keys.key("cal"), "cal") as cal_conn:
+                cal = await open_screen(cal_conn)
+                await cal.wait_for(HOME_TEXT)
+                cal.press(LEAVE_KEY + TAKE_KEY + PRIVATE_KEY + b"3")
+                await asyncio.wait_for(cal.closed.wait(), 10)
+            assert hub.room.desk is None and hub.room.room.driver() is None
+            ivy.press(TAKE_KEY)  # the room goes on for the others
+            await eventually(lambda: getattr(hub.room.room.driver(), "name", None) == "ivy")

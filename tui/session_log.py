@@ -46,6 +46,7 @@ class SessionLog:
         folder = env.get(SESSION_DIR_ENV)
         self.who = env.get(WHO_ENV) or None
         self.in_room = env.get(ROOM_ENV) == "1"
+        self.served = bool(folder)  # the server named the session: this app runs for it
         # The server writes the session's meta.json first; the mode only matters if it has not.
         mode = "pair" if self.in_room else "served"
         self._session: Session | None = Session(folder, mode) if folder else None
@@ -279,6 +280,10 @@ class SessionApp(App[None]):
             await super().action_quit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        served = self.session_log.served
         for command in super().get_system_commands(screen):
-            if not (self.in_room and command.callback == self.action_quit):
-                yield command
+            if self.in_room and command.callback == self.action_quit:
+                continue
+            if served and command.title == "Screenshot":
+                continue  # it would write a file into the server's working folder
+            yield command

@@ -193,7 +193,11 @@ def run_app(args: argparse.Namespace) -> int:
         except DatasetError as error:
             raise CLIError(str(error)) from None
     # The user's last theme comes back; an explicit --theme wins and is remembered.
-    app = MicroGPTApp(seed=args.seed, data_path=args.data, remember_theme=True,
+    # A served app (the server names its session) leaves the operator's settings alone.
+    from ...engine.interview.record import SESSION_DIR_ENV
+
+    served = bool(os.environ.get(SESSION_DIR_ENV))
+    app = MicroGPTApp(seed=args.seed, data_path=args.data, remember_theme=not served,
                       low_bandwidth=low_bandwidth)
     if args.theme is not None:
         if args.theme not in app.available_themes:

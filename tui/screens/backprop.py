@@ -50,7 +50,7 @@ WAITS_FOR_JOB = {"playback_toggle", "playback_step", "playback_jump", "modules",
 
 
 def footer_fits(bindings: list[Binding]) -> list[Binding]:
-    """The kit's playback keys with a Footer that fits 80 columns (it cuts what overflows):
+    """The kit's playback keys with a key bar that fits 80 columns (it cuts what overflows):
     step forward and back share one "n b Step" item; speed is in ? and the palette."""
     step = Binding.Group("Step")
     return [

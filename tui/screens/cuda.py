@@ -51,7 +51,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
     CSS_PATH = "cuda.tcss"
 
     BINDINGS = [
-        # At 80 columns the Footer has room for Play/pause only; ? lists the other keys.
+        # At 80 columns the key bar has room for Play/pause only; ? lists the other keys.
         *(b if b.action == "playback_toggle" else replace(b, show=False)
           for b in PLAYBACK_BINDINGS),
         Binding("tab", "pin(1)", "Pin block", show=False),

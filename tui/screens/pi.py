@@ -41,7 +41,7 @@ from .pi_view import (
     thrown_frame,
 )
 
-# The kit's playback keys in this screen's words. Only Space stays on the Footer: at 80 columns,
+# The kit's playback keys in this screen's words. Only Space stays on the key bar: at 80 columns,
 # beside the keys every screen shows, it has room for "space Play" and "1…9 Burst" and no more.
 PI_PLAYBACK_WORDS = {
     "playback_toggle": ("Play", True),

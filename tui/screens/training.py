@@ -136,7 +136,7 @@ class TrainingScreen(QuestionScreen):
         self.query_one(LossChart).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Only the keys that work now show in the Footer, `?` and the palette.
+        # Only the keys that work now show in the key bar, `?` and the palette.
         if action in ("start", "engine"):
             return not self.run.busy
         if action == "pause":

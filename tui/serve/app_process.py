@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable
 
 from ...engine.interview.room import CONTROL_FD_ENV
@@ -34,6 +35,7 @@ BOOTSTRAP = (
     "sys.exit(main(sys.argv[1:]))\n"
 )
 READ_BYTES = 65536
+MAX_PENDING_KEYS = 64 * 1024  # keys the app has not taken yet; beyond this, a flood: dropped
 SERVED_NICENESS = 5  # served apps yield to the server, so its relaying never waits on them
 
 
@@ -53,23 +55,29 @@ class AppProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.master = -1
         self._control: socket.socket | None = None
-        self._pending = b""  # keys not yet taken by the pty (it was full)
+        self._pending = bytearray()  # keys not yet taken by the pty (it was full)
         self._ended = False
 
     def start(self) -> None:
+        """Start the app; OSError (and nothing left open) if it cannot start."""
         loop = asyncio.get_running_loop()
-        self.master, slave = pty.openpty()
-        self._set_size(slave, self.size)
+        master, slave = pty.openpty()
         ours, theirs = socket.socketpair()
-        env = dict(self.env, **{CONTROL_FD_ENV: str(theirs.fileno())})
         try:
+            self._set_size(slave, self.size)
+            env = dict(self.env, **{CONTROL_FD_ENV: str(theirs.fileno())})
             self.process = subprocess.Popen(
                 [sys.executable, "-c", BOOTSTRAP, *self.args],
                 stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
                 pass_fds=(theirs.fileno(),), start_new_session=True)
+        except (OSError, ValueError, struct.error) as error:
+            os.close(master)
+            ours.close()
+            raise OSError(f"cannot start the app: {error}") from None
         finally:
             os.close(slave)
             theirs.close()
+        self.master = master
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, self.process.pid, SERVED_NICENESS)
         ours.setblocking(False)
@@ -97,7 +105,7 @@ class AppProcess:
         """Keys for the app; what the pty cannot take now is sent when it can."""
         if self._ended:
             return
-        self._pending += data
+        self._pending += data[:max(MAX_PENDING_KEYS - len(self._pending), 0)]
         self._flush()
 
     def _flush(self) -> None:
@@ -105,12 +113,12 @@ class AppProcess:
         try:
             while self._pending:
                 sent = os.write(self.master, self._pending)
-                self._pending = self._pending[sent:]
+                del self._pending[:sent]
         except BlockingIOError:
             loop.add_writer(self.master, self._flush)
             return
         except OSError:
-            self._pending = b""
+            self._pending.clear()
         loop.remove_writer(self.master)
 
     def resize(self, size: tuple[int, int]) -> None:
@@ -154,11 +162,14 @@ class AppProcess:
             return
         if process.poll() is None:
             _signal_group(process.pid, signal.SIGHUP)
-            try:
-                await asyncio.wait_for(asyncio.to_thread(process.wait), grace)
-            except TimeoutError:
+            # Polled, not waited for in a thread: the loop's thread pool may be busy.
+            deadline = time.monotonic() + grace
+            while process.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if process.poll() is None:
                 _signal_group(process.pid, signal.SIGKILL)
-                await asyncio.to_thread(process.wait)
+                while process.poll() is None:
+                    await asyncio.sleep(0.02)
         if not self._ended:
             self._end()
 

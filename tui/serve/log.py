@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ...engine.files import append_line
+from ...engine.interview.writeup import plain
 
 
 class ConnectionLog:
@@ -39,12 +40,14 @@ class ConnectionLog:
 
 
 def _words(record: dict[str, Any]) -> str:
+    """The event for the operator's terminal: every field a client chose (a subsystem name, a
+    forwarding host, a disconnect message) shown as plain text, never as escape sequences."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record["t"]))
     parts = [stamp, record["kind"]]
     if record.get("who"):
-        parts.append(str(record["who"]))
-    parts.append(f"from {record['address']}")
+        parts.append(plain(str(record["who"])))
+    parts.append(f"from {plain(str(record['address']))}")
     for key in ("role", "fingerprint", "reason", "seconds"):
         if key in record:
-            parts.append(f"{key} {record[key]}")
+            parts.append(f"{key} {plain(str(record[key]))}")
     return " · ".join(parts)

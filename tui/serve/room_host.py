@@ -27,12 +27,13 @@ from ...engine.interview.room import (
 )
 from .app_process import AppProcess
 from .cast import CastRecorder
-from .session import REPAINT, SessionChannel, app_env
+from .session import REPAINT, SessionChannel, app_env, safe_append
 
 ENTER = b"\x1b[?1049h\x1b[?25l\x1b[2J\x1b[H"  # alternate screen, no cursor, cleared
 CLEAR = b"\x1b[0m\x1b[2J\x1b[H"
 LEAVE = b"\x1b[0m\x1b[2J\x1b[H\x1b[?25h\x1b[?1049l"  # back to the client's own screen
 NOTICE_EVERY = 5.0  # seconds between two "keys ignored" notices for one member
+RESTARTS_PER_MINUTE = 3  # a room app that keeps dying is not restarted forever
 
 
 class RoomHost:
@@ -40,44 +41,70 @@ class RoomHost:
         self.hub = hub
         self.room = Room()
         self.session = create_session("pair", hub.options.sessions_root)
-        self.session.append(Event("server", "room opened", data={"pair": True}))
+        safe_append(self.session, Event("server", "room opened", data={"pair": True}))
         self.links: dict[int, SessionChannel] = {}
         self.showing: dict[int, str | None] = {}  # "screen", "notice", None: not yet either
         self.app: AppProcess | None = None
         self.desk: AppProcess | None = None
         self.cast: CastRecorder | None = None
         self._last_notice: dict[int, float] = {}
+        self._starts: list[float] = []  # when the room app was started, for the restart limit
 
     # the apps ----------------------------------------------------------------------------
 
     def _start_app(self) -> None:
+        now = time.monotonic()
+        self._starts = [t for t in self._starts if now - t < 60] + [now]
+        if len(self._starts) > RESTARTS_PER_MINUTE:
+            self._fail(f"the room's app ended {RESTARTS_PER_MINUTE} times within a minute")
+            return
         size = self.room.shared_size()
         env = app_env(self.hub, "room", self.session, "xterm-256color", room=True)
-        self.app = AppProcess(self.hub.options.app_args, env, size, self._room_output,
-                              self._room_exited)
-        self.app.start()
+        app = AppProcess(self.hub.options.app_args, env, size, self._room_output,
+                         self._room_exited)
+        try:
+            app.start()
+        except OSError as error:
+            self._fail(str(error))
+            return
+        self.app = app
         if self.hub.options.record and self.cast is None:
-            self.cast = CastRecorder(self.session.cast_path, size, "microgpt-tui interview")
+            try:
+                self.cast = CastRecorder(self.session.cast_path, size, "microgpt-tui interview")
+            except OSError:
+                pass  # the interview goes on unrecorded rather than not at all
+
+    def _fail(self, why: str) -> None:
+        """The room cannot run its app: everyone is told, and the server's log says why."""
+        safe_append(self.session, Event("server", f"the room stopped: {why}"))
+        self.hub.log.event("server", who=None, address="-", reason=f"the room stopped: {why}")
+        for link in list(self.links.values()):
+            link.end("the room stopped", message=f"The room stopped: {why}.")
 
     def _room_exited(self, status: int | None) -> None:
         # The room app never quits by itself; if it crashed, a fresh one takes its place.
         self.app = None
         if self.links:
-            self.session.append(Event("server", f"the room's app ended ({status}); restarted"))
+            safe_append(self.session, Event("server", f"the room's app ended ({status})"))
             self._start_app()
             self._sync()
 
     def _start_desk(self, size: tuple[int, int]) -> None:
         env = app_env(self.hub, "interviewer", self.session, "xterm-256color")
-        self.desk = AppProcess(["--desk"], env, size,
-                               self._desk_output, self._desk_exited)
-        self.desk.start()
+        desk = AppProcess(["--desk"], env, size, self._desk_output, self._desk_exited)
+        try:
+            desk.start()
+        except OSError as error:
+            self._control({"type": "notice", "text": f"The private desk could not start: {error}"})
+            return
+        self.desk = desk
 
     def _desk_exited(self, status: int | None) -> None:
+        # Whoever watched it stays in the desk view, so that nothing typed as a private note
+        # goes to the shared app: their keys are dropped until Ctrl+O (a new desk, or the room).
         self.desk = None
-        for link in self._watching(View.DESK):  # back to the room for whoever watched it
-            self.room.members[link.id].view = View.ROOM
-            self._show(link)
+        for link in self._watching(View.DESK):
+            link.send(CLEAR + b"The private desk closed. Ctrl+O: back to the room.")
 
     def _room_output(self, data: bytes) -> None:
         if self.cast is not None:
@@ -142,11 +169,13 @@ class RoomHost:
             elif isinstance(action, BatonChanged):
                 self._record("baton", action.text, self.room.members[link.id].label)
                 self._control({"type": "notice", "text": action.text})
+                self.showing[link.id] = None  # taking the keyboard brings one back to the room
                 self._sync()
             elif isinstance(action, ViewChanged):
                 self._switch_view(link, action.view)
             elif isinstance(action, Leave):
                 link.end("left the room", message="You left the room; it goes on.")
+                break  # what came after Ctrl+Q is not this member's any more
 
     def _notice_ignored(self, action: Ignored) -> None:
         now = time.monotonic()
@@ -216,7 +245,7 @@ class RoomHost:
             self.app.control(message)
 
     def _record(self, kind: str, text: str, who: str | None, **data) -> None:
-        self.session.append(Event(kind, text, who=who, data=data))
+        safe_append(self.session, Event(kind, text, who=who, data=data))
         if kind in ("joined", "left"):
             self.hub.log.event(kind, who=who, address=str(data.get("address", "")),
                                fingerprint=data.get("fingerprint"), role=data.get("role"),
@@ -227,7 +256,7 @@ class RoomHost:
         for process in (self.app, self.desk):
             if process is not None:
                 await process.stop()
-        self.session.append(Event("server", "room closed"))
+        safe_append(self.session, Event("server", "room closed"))
 
 
 def _too_small(size: tuple[int, int], shared: tuple[int, int]) -> bytes:

@@ -7,7 +7,7 @@ are refused and logged. Failed logins are counted per address; an address that f
 is turned away for a while. Every connection is logged: who, key fingerprint, from where, when,
 and how it ended.
 
-Without `--pair` every connection runs its own app (tui/serve/solo.py); with it, everyone
+Without `--pair` every connection runs its own app (tui/serve/session.py); with it, everyone
 shares one room (tui/serve/room_host.py).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from .log import ConnectionLog
 
 IDLE_CHECK_SECONDS = 1.0
 LOGIN_TIMEOUT = 30  # seconds to finish authentication
+PASSWORD_TRIES = 3  # wrong passwords on one connection before it is closed
+PASSWORD_CHECKS_AT_ONCE = 2  # scrypt runs at once (each ~16 MiB and tens of ms, on purpose)
 MAX_KEYS_BYTES = 1024 * 1024
 
 
@@ -60,6 +63,11 @@ class Hub:
         self.passwords = (load_password_file(options.password_file)
                           if options.password_file else {})
         self.limiter = FailureLimiter()
+        # Password checks run here, never more than PASSWORD_CHECKS_AT_ONCE: a flood of
+        # guesses is refused instead of queueing scrypt runs that would fill both cores.
+        self.password_checks = ThreadPoolExecutor(PASSWORD_CHECKS_AT_ONCE,
+                                                  thread_name_prefix="password")
+        self.password_slots = asyncio.Semaphore(PASSWORD_CHECKS_AT_ONCE)
         self.sessions: set[Any] = set()  # the open SessionChannels
         self.room: Any = None  # a RoomHost in pair mode, created by the caller
         self.next_id = 0
@@ -71,10 +79,12 @@ class Hub:
     def key_allowed(self, key: asyncssh.SSHKey, address: str) -> tuple[bool, bool]:
         """(allowed, is an interviewer) for a client's public key."""
         # validate() gives the key's options (often an empty dict) or None when not listed.
+        # A from="…" option is matched against the address (no reverse DNS lookups here).
         if self.interviewers is not None and \
-                self.interviewers.validate(key, "", address) is not None:
+                self.interviewers.validate(key, address, address) is not None:
             return True, True
-        if self.authorized is not None and self.authorized.validate(key, "", address) is not None:
+        if self.authorized is not None and \
+                self.authorized.validate(key, address, address) is not None:
             return True, False
         return False, False
 
@@ -109,6 +119,7 @@ class Connection(asyncssh.SSHServer):
         self.identity = ""  # key fingerprint, or "password:<user>"
         self.interviewer = False
         self.authenticated = False
+        self.wrong_passwords = 0
         self.conn: asyncssh.SSHServerConnection | None = None
 
     @property
@@ -149,11 +160,23 @@ class Connection(asyncssh.SSHServer):
         return bool(self.hub.passwords)
 
     async def validate_password(self, username: str, password: str) -> bool:  # type: ignore[override]
-        # scrypt takes tens of milliseconds on purpose: off the loop that relays every key.
-        if await asyncio.to_thread(check_login, self.hub.passwords, username, password):
-            self.identity = f"password:{username}"
+        hub = self.hub
+        if not hub.limiter.allowed(self.address) or hub.password_slots.locked():
+            return False  # banned meanwhile, or a flood of guesses: not even checked
+        async with hub.password_slots:
+            # scrypt takes tens of milliseconds on purpose: off the loop that relays every key.
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(hub.password_checks, check_login, hub.passwords,
+                                            username, password)
+        if ok:
+            # Not whatever key this connection showed before: a password is never an interviewer.
+            self.identity, self.interviewer = f"password:{username}", False
             return True
-        self.hub.limiter.failed(self.address)
+        hub.limiter.failed(self.address)
+        self.wrong_passwords += 1
+        if self.wrong_passwords >= PASSWORD_TRIES and self.conn is not None:
+            self.authenticated = True  # counted already, one by one
+            self.conn.close()
         return False
 
     def auth_completed(self) -> None:
@@ -198,6 +221,14 @@ class Connection(asyncssh.SSHServer):
         self._refuse(f"remote forwarding of the socket {listen_path}")
         return False
 
+    def tun_requested(self, unit: int | None) -> bool:
+        self._refuse("a tunnel device")
+        return False
+
+    def tap_requested(self, unit: int | None) -> bool:
+        self._refuse("a tap device")
+        return False
+
     def _refuse(self, what: str) -> None:
         self.hub.log.event("refused", who=self.username, address=self.where,
                            fingerprint=self.identity, reason=f"{what} is not offered")
@@ -214,6 +245,8 @@ async def start_server(options: ServeOptions, host_key: asyncssh.SSHKey,
     acceptor = await asyncssh.create_server(
         lambda: Connection(hub), options.host, options.port,
         server_host_keys=[host_key], encoding=None, login_timeout=LOGIN_TIMEOUT,
+        # Only the keys and passwords given: no Kerberos (GSS) logins, whatever this host has.
+        gss_host=None, kbdint_auth=False, host_based_auth=False,
         agent_forwarding=False, x11_forwarding=False, allow_scp=False,
         keepalive_interval=30, keepalive_count_max=4,
     )
@@ -232,8 +265,12 @@ async def _close_idle(hub: Hub, clock: Callable[[], float] = time.monotonic) -> 
         now = clock()
         for session in list(hub.sessions):
             if now - session.last_input > hub.options.idle_timeout:
-                session.end("idle timeout", message=f"No keys for {hub.options.idle_timeout:g} s:"
-                                                    " disconnected.")
+                try:
+                    session.end("idle timeout", message=f"No keys for "
+                                f"{hub.options.idle_timeout:g} s: disconnected.")
+                except Exception as error:  # one session's trouble must not stop the checks
+                    hub.log.event("server", who=session.label, address="-",
+                                  reason=f"ending an idle session failed: {error}")
 
 
 async def stop_server(acceptor: asyncssh.SSHAcceptor, hub: Hub) -> None:
@@ -245,4 +282,5 @@ async def stop_server(acceptor: asyncssh.SSHAcceptor, hub: Hub) -> None:
         await hub.room.stop()
     for session in list(hub.sessions):
         await session.closed()
+    hub.password_checks.shutdown(wait=False, cancel_futures=True)
     hub.log.event("server", who=None, address=hub.options.host, reason="stopped")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 
 import asyncssh
@@ -19,6 +20,24 @@ from .app_process import AppProcess
 
 FRAME_CAP_FPS = "10"  # a served app draws at most this many frames a second
 REPAINT = {"type": "repaint"}
+MAX_COLUMNS, MAX_ROWS = 1000, 500  # a client's size is its word: kept within what is sane
+TERM_NAME = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+
+
+def client_size(columns: int, rows: int, before: tuple[int, int] = (80, 24)) -> tuple[int, int]:
+    """The size a client asked for, kept within 1…MAX (0 means "unknown": the size before)."""
+    return (min(max(columns or before[0], 1), MAX_COLUMNS),
+            min(max(rows or before[1], 1), MAX_ROWS))
+
+
+def safe_append(session: Session | None, event: Event) -> None:
+    """Add to the record; a full disk must not stop the session's own clean-up."""
+    if session is None:
+        return
+    try:
+        session.append(event)
+    except OSError:
+        pass
 
 
 def app_env(hub, who: str, session: Session, term: str, room: bool = False) -> dict[str, str]:
@@ -74,8 +93,9 @@ class SessionChannel(asyncssh.SSHServerSession):
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes) -> bool:
         self.has_pty = True
-        self.term = term_type or self.term
-        self.size = (term_size[0] or 80, term_size[1] or 24)
+        if term_type and TERM_NAME.fullmatch(term_type):
+            self.term = term_type
+        self.size = client_size(term_size[0], term_size[1])
         return True
 
     def shell_requested(self) -> bool:
@@ -114,7 +134,7 @@ class SessionChannel(asyncssh.SSHServerSession):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
-        self.size = (width or self.size[0], height or self.size[1])
+        self.size = client_size(width, height, self.size)
         if self.hub.room is not None and self in self.hub.sessions:
             self.hub.room.resize(self)
         elif self.app is not None:
@@ -166,16 +186,22 @@ class SessionChannel(asyncssh.SSHServerSession):
 
         self.session = create_session("served", self.hub.options.sessions_root)
         who = f"{self.label} (you)"
-        self.session.append(Event("joined", f"{self.label} connected from "
-                                  f"{self.connection.where}", who=self.label,
-                                  data={"fingerprint": self.connection.identity,
-                                        "address": self.connection.where}))
+        safe_append(self.session, Event("joined", f"{self.label} connected from "
+                                        f"{self.connection.where}", who=self.label,
+                                        data={"fingerprint": self.connection.identity,
+                                              "address": self.connection.where}))
         self.hub.log.event("joined", who=self.label, address=self.connection.where,
                            fingerprint=self.connection.identity, session=self.session.id)
-        self.app = AppProcess(self.hub.options.app_args,
-                              app_env(self.hub, who, self.session, self.term),
-                              self.size, self.send, self._app_exited)
-        self.app.start()
+        app = AppProcess(self.hub.options.app_args,
+                         app_env(self.hub, who, self.session, self.term),
+                         self.size, self.send, self._app_exited)
+        try:
+            app.start()
+        except OSError as error:
+            self._goodbye(f"The app could not start ({error}).", status=1,
+                          reason="the app could not start")
+            return
+        self.app = app
 
     def _app_exited(self, status: int | None) -> None:
         self._goodbye("", status=0 if not status else 1, reason="quit the app")
@@ -211,10 +237,9 @@ class SessionChannel(asyncssh.SSHServerSession):
                 self.hub.log.event("left", who=self.label, address=self.connection.where,
                                    fingerprint=self.connection.identity,
                                    reason=reason or "disconnected", seconds=seconds)
-                if self.session is not None:
-                    self.session.append(Event("left", f"{self.label} left ({reason})",
-                                              who=self.label,
-                                              data={"ended": reason, "seconds": seconds}))
+                safe_append(self.session, Event("left", f"{self.label} left ({reason})",
+                                                who=self.label,
+                                                data={"ended": reason, "seconds": seconds}))
         if self.app is not None:
             asyncio.get_running_loop().create_task(self._stop_app())
         else:

@@ -9,14 +9,19 @@ panel loads it when shown, so the notes follow the user from screen to screen.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import TextArea
 
 if TYPE_CHECKING:
     from ..session_log import SessionText
+
+
+PASTE_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class SessionTextArea(TextArea):
@@ -43,6 +48,18 @@ class SessionTextArea(TextArea):
         if focused is not self:
             self._return_focus = focused
         self.focus()
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Pasted text keeps its lines and tabs; other control characters (C0, DEL, C1) go:
+        # drawn raw, they would reach every terminal watching as escape sequences.
+        # TextArea's own handler (which would insert the raw text) is the default, skipped here.
+        event.prevent_default()
+        if self.read_only:
+            return
+        clean = PASTE_CONTROLS.sub("", event.text)
+        if result := self._replace_via_keyboard(clean, *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if event.text_area is self and self.document_text is not None:
