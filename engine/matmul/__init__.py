@@ -1,0 +1,1 @@
+"""Question 2: matrix multiplication from the triple loop to Strassen and BLAS, measured."""
