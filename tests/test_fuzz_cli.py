@@ -39,7 +39,8 @@ SEED = 11
 CASES = 60
 CASE_SECONDS = 20
 MEMORY_BYTES = 2 * 2**30
-COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", "notes", None)  # None: the app
+COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", "notes", "matmul",
+            None)  # None: the app
 GLOBAL_OPTIONS = [("seed", "--seed", False), ("data", "--data", False)]
 
 GOOD: dict[str, list[str]] = {
@@ -54,6 +55,8 @@ GOOD: dict[str, list[str]] = {
     "block_size": ["4", "8"], "lr": ["0.01", "1e-3"], "temperature": ["0.5", "1", "2"],
     "n": ["16", "33", "64"], "d": ["16", "64"], "heads": ["1", "2"], "repeats": ["1", "3"],
     "arch": ["sm_90", "sm_80"], "theme": ["ansi-dark"],
+    "algo": ["ikj", "tiled", "strassen", "blas", "all"], "tile": ["8", "16"],
+    "cutoff": ["32", "64"], "threads": ["1", "2"], "dtype": ["f64", "f32"],
 }
 JUNK = ["", " ", "0", "-1", "-0", "1.5", "nan", "NaN", "inf", "-inf", "1e309", "1e-310",
         "5e-324", "9" * 40, "-" + "9" * 40, "0x10", "１２", "٣", "1e999999999", "abc",
@@ -68,6 +71,8 @@ BAD: dict[str, list[str]] = {  # beside JUNK: out of range, or valid but far too
     "temperature": ["1e-310", "5e-324", "1e308"],
     "arch": ["sm_0", "compute_80", "sm_", "sm_99999999999999999999"],
     "theme": ["no-such-theme", "\x1b[31m"],
+    "algo": ["bogus", "ALL"], "tile": ["1000000"], "cutoff": ["1000000000"],
+    "threads": ["100000"], "dtype": ["f16", "float"],
 }
 READ_OPTIONS = {"data", "resume", "checkpoint", "file"}
 WRITE_OPTIONS = {"save", "trace", "output"}

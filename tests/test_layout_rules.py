@@ -29,6 +29,7 @@ STATES = {
     "backprop": [[], ["n", "n", "n"]],
     "training": [[]],
     "cuda": [[]],
+    "matmul": [[], ["2"], ["3", "w"], ["4"]],
 }
 
 

@@ -88,9 +88,13 @@ QUESTIONS: tuple[Question, ...] = (
             ScreenSpec(
                 "matmul",
                 "Matmul optimisation",
-                None,
+                "microgpt_tui.tui.screens.matmul:MatmulScreen",
                 "Naive, Strassen, cache-blocked and BLAS matmul side by side, timed at your "
                 "sizes, with a cache model that shows why blocking wins.",
+                commands=(_cli("matmul", "race the matmul algorithms: time, GFLOP/s, share of "
+                                         "peak, error; or --cache-sim"),),
+                benchmarks=(_bench("matmul", "Strassen vs BLAS (2048-8192, crossover), i-k-j vs "
+                                             "i-j-k, GFLOP/s and share of peak per algorithm"),),
             ),
         ),
     ),
