@@ -17,6 +17,10 @@ How this version is built to be fast with numpy (each point is a measured effect
   sub-products at that depth. New memory is expensive here — faulting in the 256 MiB of
   temporaries for n = 8192 costs ~0.3 s on this VM, most of what a level saves — so a caller
   that multiplies repeatedly passes the same Workspace, as OpenBLAS keeps its packing buffers.
+* The call runs its own threads: BLAS single-threaded in each, every leaf product and every
+  addition cut into row bands run at once (one band per core). With OpenBLAS's own threads,
+  its idle workers spin for a while after each product and hold the second core through the
+  additions that follow; at n = 8192 this way is ~6% faster.
 * Odd sizes are peeled, not padded: the even core recurses and the leftover row, column or
   rank-1 term is a thin BLAS product (O(n²) work), so no operand is ever copied.
 
@@ -28,16 +32,17 @@ screen is the arithmetic that runs.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 # Leaves at or below this size go to BLAS. Measured on this machine (2 cores, OpenBLAS's own
-# SkylakeX kernel at ~210 GFLOP/s): one level at 4096 only breaks even (its 15 additions cost
-# what the eighth product saved), and at 8192 two levels (leaves of 2048) edge out one.
+# SkylakeX kernel at ~205 GFLOP/s): at 8192, two levels (leaves of 2048) 1.15× BLAS, one level
+# 1.09×, three 1.08×; at 4096 one level is 0.97× (its additions cost what the product saved).
 DEFAULT_CUTOFF = 2048
 PEEL_ROWS = 256  # rows per chunk of the rank-1 fix-up for an odd inner dimension
 PARALLEL_MIN_ELEMENTS = 1 << 18  # below this an addition is too short to share between threads
@@ -288,8 +293,10 @@ def strassen(
     `levels` levels have been done (None: no limit). `cutoff=1, levels=k` forces k levels.
     Any shapes: odd dimensions are peeled, empty ones give zeros. Integer inputs stay exact
     (wrapping like numpy's own product); booleans and non-numeric arrays are refused.
-    `threads` splits the large additions over that many threads (None: as many as the BLAS
-    uses now), so both sides of a comparison use the same cores.
+    `threads`: the cores the call uses (None: as many as the BLAS uses now, so a comparison
+    with `a @ b` is like for like). BLAS is limited to one thread for the call, and each leaf
+    product and addition is split into that many row bands run in parallel. The limit is
+    process-wide while the call runs (threadpoolctl), as any BLAS thread setting is.
     """
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim != 2 or b.ndim != 2:
@@ -317,12 +324,20 @@ def strassen(
     if a.shape[1] == 0:
         out.fill(0)
         return out
-    if threads is None:  # small products never split an addition: skip the ~0.2 ms query
-        threads = blas_threads() if out.size >= PARALLEL_MIN_ELEMENTS else 1
-    with ThreadPoolExecutor(threads - 1) if threads > 1 else nullcontext() as pool:
-        plan = _Plan(cutoff, levels, WINOGRAD if winograd else STRASSEN,
-                     workspace if workspace is not None else Workspace(), pool, threads)
-        plan.multiply(a, b, out, depth=0)
+    scheme = WINOGRAD if winograd else STRASSEN
+    workspace = workspace if workspace is not None else Workspace()
+    if threads is None and out.size < PARALLEL_MIN_ELEMENTS:
+        # Too small to share between threads: BLAS as it is set, the rest in this thread.
+        _Plan(cutoff, levels, scheme, workspace, None, 1).multiply(a, b, out, depth=0)
+        return out
+    threads = blas_threads() if threads is None else threads
+    # This call drives its cores itself: BLAS runs single-threaded inside it, and every leaf
+    # product and every addition is cut into `threads` row bands run at once. Left to its own
+    # threads, OpenBLAS's idle workers spin for a while after each product and hold the other
+    # core through the additions that follow, so the additions would run on one core.
+    with (threadpool_limits(limits=1, user_api="blas"),
+          ThreadPoolExecutor(threads - 1) if threads > 1 else nullcontext() as pool):
+        _Plan(cutoff, levels, scheme, workspace, pool, threads).multiply(a, b, out, depth=0)
     return out
 
 
@@ -342,23 +357,25 @@ class _Plan:
     threads: int
 
     def apply(self, ufunc: np.ufunc, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> None:
-        """out = ufunc(x, y), split by rows over the threads when the arrays are large.
+        """out = ufunc(x, y) in place, in row bands over the threads (see `split`)."""
+        self.split(lambda rows: ufunc(x[rows], y[rows], out=out[rows]), out)
 
-        numpy runs one ufunc on one core, and on quadrant views (rows with gaps between them)
-        one core reaches about half the memory bandwidth. Splitting by rows keeps in-place
-        calls (out is x or y) correct: every piece covers the same rows of all its operands.
-        (Right after a GEMM, OpenBLAS's idle workers spin for a while and hold the other core,
-        so in practice this helps less than it does alone; it never hurts.)
+    def split(self, work: Callable[[slice], object], out: np.ndarray) -> None:
+        """Run work(rows) on `self.threads` bands of out's rows at once (one band if small).
+
+        Every band covers the same rows of all operands, so in-place steps (out is an input)
+        stay correct. numpy's ufuncs and single-threaded BLAS calls release the GIL, so the
+        bands really run on separate cores.
         """
         rows = out.shape[0]
-        if self.pool is None or out.size < PARALLEL_MIN_ELEMENTS or rows < self.threads:
-            ufunc(x, y, out=out)
+        bands = min(self.threads, rows) if out.size >= PARALLEL_MIN_ELEMENTS else 1
+        if self.pool is None or bands <= 1:
+            work(slice(None))
             return
-        bounds = [rows * part // self.threads for part in range(self.threads + 1)]
+        bounds = [rows * band // bands for band in range(bands + 1)]
         pieces = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
-        futures = [self.pool.submit(ufunc, x[piece], y[piece], out=out[piece])
-                   for piece in pieces[1:]]
-        ufunc(x[pieces[0]], y[pieces[0]], out=out[pieces[0]])
+        futures = [self.pool.submit(work, piece) for piece in pieces[1:]]
+        work(pieces[0])
         for future in futures:
             future.result()
 
@@ -366,8 +383,8 @@ class _Plan:
         """out[...] = a @ b, recursing while the sizes and the depth allow it."""
         m, k = a.shape
         p = b.shape[1]
-        if min(m, k, p) <= self.cutoff or depth == self.levels:
-            np.matmul(a, b, out=out)
+        if min(m, k, p) <= self.cutoff or depth == self.levels:  # a leaf: BLAS, in row bands
+            self.split(lambda rows: np.matmul(a[rows], b, out=out[rows]), out)
             return
         m2, k2, p2 = m & ~1, k & ~1, p & ~1  # the even core; the rest is peeled off below
         core = out[:m2, :p2]

@@ -192,7 +192,8 @@ def strassen_vs_blas(n: int, rounds: int, kernel: str, keep: dict[str, np.ndarra
         peer=f"a @ b ({kernel})",
         unit="GFLOP/s",
         goal=GOAL if n == GOAL_N and not fresh_workspace else None,
-        note="effective rate 2n³/time for both"
+        note="effective rate 2n³/time for both; Strassen runs its own threads, as many as "
+             "BLAS's, with single-threaded BLAS leaves"
              + ("; a new workspace every call" if fresh_workspace else ""),
     )
     side_by_side(comparison, timed("strassen", ours), timed("blas", lambda: a @ b), rounds)
