@@ -78,7 +78,7 @@ def test_undisturbed_returns_a_sample():
         return 0.5
 
     retaken: list[int] = []
-    assert bench.undisturbed(sample, lambda value: value, retaken)() == 0.5
+    assert bench.undisturbed(sample, retaken)() == 0.5
     assert 1 <= len(calls) <= bench.RETAKES
     assert len(retaken) == len(calls) - 1
 
@@ -120,7 +120,7 @@ def test_a_whole_run_on_tiny_sizes(monkeypatch):
     monkeypatch.setattr(bench, "LOOP_N", 12)
     monkeypatch.setattr(bench, "PEAK_SIZES", dict.fromkeys(bench.PEAK_SIZES, 24))
     monkeypatch.setattr(bench, "PEAK_TILES", {"blocked": 8, "tiled": 8})
-    monkeypatch.setattr(bench, "machine_peak", lambda dtype, threads, n: 100.0)
+    monkeypatch.setattr(bench, "machine_peak", lambda dtype, threads, seconds, n: 100.0)
     results = bench.measure(1, forced="OPENBLAS_CORETYPE=Haswell")
     labels = [result.label for result in results]
     assert labels[:4] == ["Strassen vs BLAS, n=32", "Strassen vs BLAS, n=64",

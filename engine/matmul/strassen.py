@@ -20,7 +20,8 @@ How this version is built to be fast with numpy (each point is a measured effect
 * The call runs its own threads: BLAS single-threaded in each, every leaf product and every
   addition cut into row bands run at once (one band per core). With OpenBLAS's own threads,
   its idle workers spin for a while after each product and hold the second core through the
-  additions that follow; at n = 8192 this way is ~6% faster.
+  additions that follow; at n = 8192 this way is ~6% faster. (Small products keep BLAS's
+  threads: there, waking our threads costs more than the spinning does.)
 * Odd sizes are peeled, not padded: the even core recurses and the leftover row, column or
   rank-1 term is a thin BLAS product (O(n²) work), so no operand is ever copied.
 
@@ -31,6 +32,7 @@ screen is the arithmetic that runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +40,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # Leaves at or below this size go to BLAS. Measured on this machine (2 cores, OpenBLAS's own
 # SkylakeX kernel at ~205 GFLOP/s): at 8192, two levels (leaves of 2048) 1.15× BLAS, one level
@@ -46,6 +48,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 DEFAULT_CUTOFF = 2048
 PEEL_ROWS = 256  # rows per chunk of the rank-1 fix-up for an odd inner dimension
 PARALLEL_MIN_ELEMENTS = 1 << 18  # below this an addition is too short to share between threads
+# Below this C size the call keeps BLAS's own threads. Waking a thread of ours costs tens of µs
+# on this VM (OpenBLAS's idle workers spin instead of sleeping), and small products need many
+# wake-ups: measured, own threads are 0.45× BLAS at 1024 and 0.74× at 2048 (BLAS's threads:
+# 0.84× and 0.90×), but 1.00× at 3072 and 1.01× at 4096 (0.92×, 0.96×).
+OWN_THREADS_MIN_ELEMENTS = 2560 * 2560
 
 
 # --- the schemes as data ------------------------------------------------------------------
@@ -296,7 +303,8 @@ def strassen(
     `threads`: the cores the call uses (None: as many as the BLAS uses now, so a comparison
     with `a @ b` is like for like). BLAS is limited to one thread for the call, and each leaf
     product and addition is split into that many row bands run in parallel. The limit is
-    process-wide while the call runs (threadpoolctl), as any BLAS thread setting is.
+    process-wide while the call runs (threadpoolctl), as any BLAS thread setting is. With
+    None, products smaller than 2560² keep BLAS's own threads instead (see the constants).
     """
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim != 2 or b.ndim != 2:
@@ -326,8 +334,8 @@ def strassen(
         return out
     scheme = WINOGRAD if winograd else STRASSEN
     workspace = workspace if workspace is not None else Workspace()
-    if threads is None and out.size < PARALLEL_MIN_ELEMENTS:
-        # Too small to share between threads: BLAS as it is set, the rest in this thread.
+    if threads is None and out.size < OWN_THREADS_MIN_ELEMENTS:
+        # Small products keep BLAS's own threads, and the additions stay in this thread.
         _Plan(cutoff, levels, scheme, workspace, None, 1).multiply(a, b, out, depth=0)
         return out
     threads = blas_threads() if threads is None else threads
@@ -335,16 +343,23 @@ def strassen(
     # product and every addition is cut into `threads` row bands run at once. Left to its own
     # threads, OpenBLAS's idle workers spin for a while after each product and hold the other
     # core through the additions that follow, so the additions would run on one core.
-    with (threadpool_limits(limits=1, user_api="blas"),
+    with (_blas_controller().limit(limits=1),
           ThreadPoolExecutor(threads - 1) if threads > 1 else nullcontext() as pool):
         _Plan(cutoff, levels, scheme, workspace, pool, threads).multiply(a, b, out, depth=0)
     return out
 
 
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    """numpy's BLAS as threadpoolctl sees it, found once: a fresh `threadpool_limits` scans
+    every loaded library (~0.7 ms a call); limiting through this one takes ~10 µs."""
+    np.ones((2, 2)) @ np.ones((2, 2))  # make sure the BLAS is loaded before the scan
+    return ThreadpoolController().select(user_api="blas")
+
+
 def blas_threads() -> int:
-    """The thread count of the BLAS numpy uses (1 if threadpoolctl finds none)."""
-    found = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return max(found, default=1)
+    """The thread count of the BLAS numpy uses now (1 if threadpoolctl finds none)."""
+    return max((pool["num_threads"] for pool in _blas_controller().info()), default=1)
 
 
 @dataclass
