@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from microgpt_tui.engine.matmul import blas as blas_module
-from microgpt_tui.engine.matmul import race
+from microgpt_tui.engine.matmul import measure, race
 from microgpt_tui.engine.matmul.blas import blas, blas_info, limit_threads
 from microgpt_tui.engine.matmul.loops import (
     Cancelled,
@@ -329,3 +329,11 @@ def test_the_same_seed_gives_the_same_inputs():
     assert np.array_equal(a1, a2) and np.array_equal(b1, b2) and a1.dtype == np.float32
     assert not np.array_equal(a1, race.make_inputs(5, "f32", seed=8)[0])
     assert -1 <= a1.min() and a1.max() < 1
+
+
+def test_a_faster_blas_run_raises_the_peak_taken_earlier():
+    from microgpt_tui.engine.matmul.measure import note_peak
+
+    first = measure.machine_peak("f32", 1, seconds=0.01, n=64)
+    note_peak("f32", 1, first * 10)
+    assert measure.machine_peak("f32", 1, seconds=0.01, n=64) == first * 10

@@ -113,6 +113,12 @@ def side_by_side(
     return comparison
 
 
+def nearest_rank(samples: list[float], percentile: float) -> float:
+    """The `percentile` of `samples` by nearest rank (p95 of 20 samples: the 19th smallest)."""
+    ordered = sorted(samples)
+    return ordered[max(math.ceil(percentile / 100 * len(ordered)) - 1, 0)]
+
+
 @dataclass
 class Measurement:
     """An absolute budget rather than a peer: e.g. terminal bytes/s ≤ 30 KB/s, replay < 1 s.
@@ -140,8 +146,7 @@ class Measurement:
         """The statistic the budget applies to (NaN without samples)."""
         if self.percentile == 50 or not self.samples:
             return self.median
-        ordered = sorted(self.samples)
-        return ordered[max(math.ceil(self.percentile / 100 * len(ordered)) - 1, 0)]
+        return nearest_rank(self.samples, self.percentile)
 
     @property
     def statistic(self) -> str:

@@ -35,7 +35,7 @@ from pathlib import Path
 import asyncssh
 
 from .pty_app import PtyApp
-from .runner import Benchmark, Comparison, Measurement
+from .runner import Benchmark, Comparison, Measurement, nearest_rank
 
 HOME_MARK = b"Six interview questions"  # the home screen's first line
 PI_MARK = b"Monte Carlo pi"
@@ -177,8 +177,7 @@ async def _navigate(screen, seconds: float, rng: random.Random) -> list[float]:
 
 
 def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(int(0.95 * len(ordered) + 0.999999) - 1, 0)]
+    return nearest_rank(samples, 95)
 
 
 # --- the SSH client ---------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -72,7 +70,9 @@ def _options(args):
         raise CLIError("--max-sessions must be between 1 and 1000")
     if not args.idle_timeout > 0:
         raise CLIError("--idle-timeout must be a positive number of seconds")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    from ...engine.cores import usable_cores
+
+    cores = usable_cores()
     max_cores = args.max_cores if args.max_cores is not None else max(1, cores // 4)
     if not 1 <= max_cores <= cores:
         raise CLIError(f"--max-cores must be between 1 and {cores} (this machine's cores)")
@@ -118,12 +118,3 @@ def _add_password(path: Path, user: str, out: Output) -> int:
         raise CommandFailed(f"cannot write {path}: {error}") from None
     out.emit({"password_file": str(path), "user": user}, f"{user}'s password is set in {path}")
     return 0
-
-
-def install_stop_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        try:
-            loop.add_signal_handler(number, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass

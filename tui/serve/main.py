@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 
 from ...engine.interview.passwords import PasswordFileError
@@ -16,8 +17,6 @@ ALL_INTERFACES = ("0.0.0.0", "::", "")
 
 
 async def serve(options: ServeOptions, out: Output, json_lines: bool = False) -> int:
-    from ..cli.serve_cmd import install_stop_signals
-
     path = options.host_key or default_host_key_path()
     try:
         host_key, created = load_or_create_host_key(path)
@@ -51,3 +50,13 @@ async def serve(options: ServeOptions, out: Output, json_lines: bool = False) ->
     finally:
         await stop_server(acceptor, hub)
     return 0
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """Ctrl+C, SIGTERM and SIGHUP end the server cleanly (apps save their notes)."""
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(number, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass

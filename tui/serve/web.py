@@ -8,6 +8,7 @@ import shlex
 import sys
 
 from ..cli.output import CLIError, Output
+from .main import ALL_INTERFACES
 
 INSTALL_HINT = "serve --web needs textual-serve: pip install 'microgpt-tui[web]'"
 
@@ -22,7 +23,7 @@ def serve_web(options, out: Output) -> int:
         from textual_serve.server import Server
     except ImportError:
         raise CLIError(INSTALL_HINT) from None
-    if options.host in ("0.0.0.0", "::", ""):
+    if options.host in ALL_INTERFACES:
         sys.stderr.write("microgpt-tui: warning: listening on every network interface; the "
                          "browser app has no login\n")
     out.emit({"host": options.host, "port": options.port, "web": True},
