@@ -61,6 +61,7 @@ class TileRef:
     access: Access = Access.READ
     hit: bool = False
     head: int = 0
+    element_bytes: int = FLOAT_BYTES  # the CUDA kernels use float32; the CPU cache model float64
 
     @property
     def store(self) -> bool:
@@ -73,7 +74,7 @@ class TileRef:
 
     @property
     def bytes(self) -> int:
-        return self.elements * FLOAT_BYTES
+        return self.elements * self.element_bytes
 
 
 @dataclass(frozen=True)

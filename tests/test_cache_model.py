@@ -16,7 +16,7 @@ from microgpt_tui.engine.matmul.cache_model import (
 )
 from microgpt_tui.engine.matmul.loops import tile_steps
 from microgpt_tui.kernels.replay import build_replay
-from microgpt_tui.kernels.trace import MemoryLevel
+from microgpt_tui.kernels.trace import MemoryLevel, dram_bytes
 
 # Two sets of one 16-byte line (two float64s): at n = 2 each matrix row is one line, and row r
 # of every matrix lands in set r % 2 (each matrix starts on its own page).
@@ -197,3 +197,14 @@ def test_the_trace_replays_through_the_kernel_replay():
     assert [grid.title for grid in grids] == ["C", "A", "B", "C tiles × k steps"]
     assert any("L1" in words or "DRAM" in words for _, words in replay.legend)
     assert trace.kernel_trace().simulated and trace.kernel_trace().sm_count == 1
+
+
+def test_the_trace_counts_float64_bytes():
+    """The cache model's matrices are float64: a 4×4 tile is 128 bytes (the CUDA traces' float32
+    tiles keep 4 bytes an element), and the first step reads its three tiles from DRAM."""
+    trace = tiling_trace(16, 4, HUGE)
+    c, a, b = trace.steps[0].tiles
+    assert c.bytes == a.bytes == b.bytes == 16 * 8
+    replay = build_replay(trace.kernel_trace(), trace.tile_map())
+    first_step_dram = sum(dram_bytes(ref, trace.tile_map().levels) for ref in replay.refs[0])
+    assert first_step_dram == 3 * 16 * 8

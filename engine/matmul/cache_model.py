@@ -457,8 +457,7 @@ class TilingTrace:
             problem={"n": self.n, "tile": self.tile, "element_bytes": ELEMENT_BYTES},
             launches=[LaunchInfo("blocked", (per_side, per_side, 1), (1, 1, 1), per_side)],
             records=records, simulated=True, device=f"cache model ({caches})", sm_count=1,
-            notes=["times are step numbers, not measurements",
-                   f"TileRef.bytes assumes 4-byte floats; these are {ELEMENT_BYTES}-byte"],
+            notes=["times are step numbers, not measurements"],
         )
 
 
@@ -546,9 +545,12 @@ def tiling_trace(n: int = DEMO_N, tile: int = DEMO_TILE, levels: Sequence[CacheL
         previous = blocked_after[index]
         rows, cols, ks = ((i0, min(i0 + tile, n)), (j0, min(j0 + tile, n)),
                           (k0, min(k0 + tile, n)))
-        refs = (TileRef("C", rows, cols, _served_at(own, C), hit=True),
-                TileRef("A", rows, ks, _served_at(own, A), hit=True),
-                TileRef("B", ks, cols, _served_at(own, B), hit=True))
+        refs = (TileRef("C", rows, cols, _served_at(own, C), hit=True,
+                        element_bytes=ELEMENT_BYTES),
+                TileRef("A", rows, ks, _served_at(own, A), hit=True,
+                        element_bytes=ELEMENT_BYTES),
+                TileRef("B", ks, cols, _served_at(own, B), hit=True,
+                        element_bytes=ELEMENT_BYTES))
         steps.append(TileStep(index, i0 // tile, j0 // tile, k0 // tile, mark, refs, own,
                               blocked_after[index], naive_after[index], cached[index]))
     return TilingTrace(n, tile, levels, steps, naive_total, blocked_total)
