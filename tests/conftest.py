@@ -44,6 +44,8 @@ def _hermetic_cache(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.delenv("MICROGPT_TUI_LOW_BANDWIDTH", raising=False)
     monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", "http://127.0.0.1:9/unreachable")
+    # The URL screen and `http` reach only this machine (a random key may type a URL).
+    monkeypatch.setenv("MICROGPT_TUI_OFFLINE", "1")
 
 
 @pytest.fixture

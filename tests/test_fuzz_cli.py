@@ -41,6 +41,10 @@ CASE_SECONDS = 20
 MEMORY_BYTES = 2 * 2**30
 COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", "notes", "matmul",
             None)  # None: the app
+# Cases after the first CASES, all of one later command: the earlier cases stay as they were.
+# `http` gets no URL, so each case is a usage error that stops before any lookup (an unknown
+# --demo name too): the fuzz never reaches a network, loopback or not.
+LATER_COMMANDS = ("http",) * 6
 GLOBAL_OPTIONS = [("seed", "--seed", False), ("data", "--data", False)]
 
 GOOD: dict[str, list[str]] = {
@@ -57,6 +61,7 @@ GOOD: dict[str, list[str]] = {
     "arch": ["sm_90", "sm_80"], "theme": ["ansi-dark"],
     "algo": ["ikj", "tiled", "strassen", "blas", "all"], "tile": ["8", "16"],
     "cutoff": ["32", "64"], "threads": ["1", "2"], "dtype": ["f64", "f32"],
+    "timeout": ["0.5", "5"], "repeat": ["1", "3"], "km": ["0", "1000"],
 }
 JUNK = ["", " ", "0", "-1", "-0", "1.5", "nan", "NaN", "inf", "-inf", "1e309", "1e-310",
         "5e-324", "9" * 40, "-" + "9" * 40, "0x10", "１２", "٣", "1e999999999", "abc",
@@ -73,6 +78,7 @@ BAD: dict[str, list[str]] = {  # beside JUNK: out of range, or valid but far too
     "theme": ["no-such-theme", "\x1b[31m"],
     "algo": ["bogus", "ALL"], "tile": ["1000000"], "cutoff": ["1000000000"],
     "threads": ["100000"], "dtype": ["f16", "float"],
+    "timeout": ["121", "1e-400"], "repeat": ["1001"], "km": ["40076"],
 }
 READ_OPTIONS = {"data", "resume", "checkpoint", "file"}
 WRITE_OPTIONS = {"save", "trace", "output"}
@@ -206,11 +212,15 @@ class Values:
         return self.rng.choice(bad if spoilt else good)
 
 
+def command_of(index: int) -> str | None:
+    return COMMANDS[index % len(COMMANDS)] if index < CASES else LATER_COMMANDS[index - CASES]
+
+
 def make_case(index: int, files: dict[str, list[str]]) -> list[str]:
     """The argv of case `index`: a valid command line with one or two values made bad."""
     rng = random.Random(f"{SEED}-{index}")
     values = Values(rng, files)
-    command = COMMANDS[index % len(COMMANDS)]
+    command = command_of(index)
     if command is None:  # the app: only global options (and no terminal: it must say so)
         options = [*GLOBAL_OPTIONS, ("theme", "--theme", False)]
         positionals = 0
@@ -268,9 +278,9 @@ def _limits() -> None:
 
 
 def _params():
-    for index in range(CASES):
+    for index in range(CASES + len(LATER_COMMANDS)):
         marks = [pytest.mark.xfail(strict=False, reason=PENDING[index])] if index in PENDING else []
-        yield pytest.param(index, id=f"{index:02d}-{COMMANDS[index % len(COMMANDS)] or 'app'}",
+        yield pytest.param(index, id=f"{index:02d}-{command_of(index) or 'app'}",
                            marks=marks)
 
 

@@ -35,7 +35,8 @@ LEFT_OUT = frozenset(b"q" + CTRL_Q + CTRL_P)
 NOISE = bytes(byte for byte in range(256) if byte not in LEFT_OUT)
 
 # Screen → the keys that open it from home (question 5's second part is one `]` away).
-SCREENS = {"home": "", "pi": "3", "backprop": "5", "training": "5]", "cuda": "6"}
+SCREENS = {"home": "", "pi": "3", "backprop": "5", "training": "5]", "cuda": "6",
+           "matmul": "2", "url": "4"}
 
 
 def _noise(rng: random.Random, count: int) -> bytes:

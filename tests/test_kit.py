@@ -467,6 +467,16 @@ def test_an_endless_stepper_has_no_last_step():
     assert stepper.position == 1
 
 
+def test_a_growing_stepper_jumps_to_how_far_it_has_got():
+    stepper = ListStepper(None)
+    stepper.known_length = 4  # four steps run so far, more to come
+    playback, _ = make_playback(stepper)
+    playback.jump(True)
+    assert stepper.position == 4
+    playback.jump(False)
+    assert stepper.position == 0
+
+
 @pytest.mark.parametrize("playing", [False, True])
 def test_status_shows_state_position_and_speed(playing):
     stepper = ListStepper(12)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from dataclasses import replace
 
 import pytest
+from screen_waits import wait_until
 from textual.widgets import ContentSwitcher, Static
 
 from microgpt_tui.engine.matmul.blas import BlasInfo
@@ -67,15 +67,6 @@ def registered(monkeypatch):
     monkeypatch.setattr(matmul_view, "measure", fake_measure)
     monkeypatch.setattr(matmul_tiles, "model_levels", lambda: (DEFAULT_L1, DEFAULT_L2))
     return monkeypatch
-
-
-async def wait_until(pilot, condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-        await pilot.pause()
-    await pilot.pause()
 
 
 async def open_matmul(pilot) -> MatmulScreen:

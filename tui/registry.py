@@ -131,9 +131,11 @@ QUESTIONS: tuple[Question, ...] = (
             ScreenSpec(
                 "url",
                 "Typing a URL",
-                None,
+                "microgpt_tui.tui.screens.url:UrlScreen",
                 "DNS resolution, the TCP handshake, the TLS handshake and the HTTP exchange "
                 "drawn as a timeline you can step through.",
+                commands=(_cli("http", "visit a URL step by step: DNS, the walk from the root, "
+                                       "TCP, TLS, HTTP, redirects, the DOM; --demo offline"),),
             ),
         ),
     ),

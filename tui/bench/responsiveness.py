@@ -73,6 +73,10 @@ LOADS = (
          ("5", "]"), (), ("s",), fields=(("steps", "1000000"),)),
     Load("CUDA replay", "CUDA kernel replay playing at its fastest speed", "CudaScreen",
          ("6",), (MAX_SPEED,), (" ",)),
+    # p50/p95 of 50 visits to the loopback internet, whose servers run in the app's process:
+    # TLS handshakes, HTTP/2 and DNS on both ends, started again whenever they end.
+    Load("URL visits", "URL screen: 50 visits to the loopback internet (client and servers "
+         "in the app)", "UrlScreen", ("4",), ("t", "5", "+", "+"), ("p",)),
 )
 
 

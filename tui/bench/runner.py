@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...engine.stats import nearest_rank
 from ..kit.format import format_value
 from ..registry import all_benchmarks
 
@@ -111,12 +112,6 @@ def side_by_side(
         comparison.ours_samples.append(ours_sample)
         comparison.peer_samples.append(peer_sample)
     return comparison
-
-
-def nearest_rank(samples: list[float], percentile: float) -> float:
-    """The `percentile` of `samples` by nearest rank (p95 of 20 samples: the 19th smallest)."""
-    ordered = sorted(samples)
-    return ordered[max(math.ceil(percentile / 100 * len(ordered)) - 1, 0)]
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 A screen hands the controller a *stepper*: any object with a `position` and a `length` (how
 many steps there are; None when it never ends, as darts thrown frame by frame) and a
-`seek(position)` that moves it there, backwards included. The controller owns the timer, the
-speed and the keys (`PLAYBACK_BINDINGS`, routed by `PlaybackMixin`), and calls the screen's
-`on_change` after every move so the screen can draw. A stepper whose moves run in a job may say
-`busy`: the controller then skips ticks until it is free, so frames never queue up.
+`seek(position)` that moves it there, backwards included (a stepper whose length is not known
+yet may say `known_length`, how far it has got: the last-step key goes there). The controller
+owns the timer, the speed and the keys (`PLAYBACK_BINDINGS`, routed by `PlaybackMixin`), and
+calls the screen's `on_change` after every move so the screen can draw. A stepper whose moves
+run in a job may say `busy`: the controller then skips ticks until it is free, so frames never
+queue up.
 """
 
 from __future__ import annotations
@@ -109,9 +111,14 @@ class Playback:
         stepper = self._ready()
         if stepper is None:
             return
-        if to_end and stepper.length is None:
-            return  # an endless stepper has no last step
-        self._seek(stepper, stepper.length if to_end else 0)
+        last = stepper.length
+        if to_end and last is None:
+            # A stepper still growing (steps run one by one) may say how far it has got;
+            # an endless one has no last step.
+            last = getattr(stepper, "known_length", None)
+            if last is None:
+                return
+        self._seek(stepper, last if to_end else 0)
 
     def toggle(self) -> None:
         if self.playing:

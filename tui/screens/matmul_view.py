@@ -22,6 +22,7 @@ from ...engine.matmul.measure import machine_peak
 from ...engine.matmul.race import ALGORITHMS, FIT_SIZES, PURE_PYTHON_MAX_N, Result, run_algorithm
 from ..kit.format import format_value
 from ..kit.jobs import JobContext
+from ..kit.tabs import tabs_line as views_line
 from .matmul_chart import Series
 
 VIEWS = ("race", "tiling", "strassen", "complexity")
@@ -157,13 +158,7 @@ def race_work(settings: RaceSettings, sizes: Sequence[int], seed: int
 
 
 def tabs_line(current: str) -> Content:
-    """" 1 Race  2 Tiling  3 Strassen  4 Complexity   v next view", the current one reversed."""
-    parts: list[str | tuple[str, str]] = []
-    for number, name in enumerate(VIEWS, start=1):
-        parts.append((f" {number} {VIEW_TITLES[name]} ",
-                      "reverse bold" if name == current else "$text-muted"))
-    parts.append(("  v next view", "$text-muted"))
-    return Content.assemble(*parts)
+    return views_line([VIEW_TITLES[name] for name in VIEWS], VIEWS.index(current))
 
 
 def chart_series(book: RaceBook, settings: RaceSettings) -> list[Series]:

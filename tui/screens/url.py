@@ -1,0 +1,453 @@
+"""Question 4: what happens when you type a URL — every step run for real, timed, explained.
+
+Type a URL (e) or pick one of the loopback internet's demos (d), then Enter visits it: the
+waterfall fills in step by step (URL, DNS, the DNS walk from the root, TCP, TLS, HTTP, the DOM),
+and the explanation panel says what the step in focus did. `s` starts a visit that runs one
+step per `n`; the playback keys step back through what ran. Views: the waterfall with the step's
+facts, the certificate chain, the HTTP exchange (HTTP/2 frames), cold vs warm, p50/p95.
+The loopback internet starts with the screen (no network needed) and stops with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, Input, Static
+
+from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
+from ..kit.screen import QuestionScreen
+from ..widgets.explanation import ExplanationPanel
+from ..widgets.timeline import Timeline
+from . import url_view as view
+
+PLAYBACK_WORDS = {  # the kit's playback keys in this screen's words
+    "playback_toggle": ("Play the steps", False),
+    "playback_step(1)": ("Next step (runs it)", True),
+    "playback_step(-1)": ("Previous step", False),
+    "playback_jump(0)": ("First step", False),
+    "playback_jump(1)": ("Last step", False),
+}
+JOBS = ("visit", "step", "coldwarm", "repeat")
+
+
+class UrlInput(Input):
+    """The address bar. Esc leaves it (the screen's keys work again); the text stays."""
+
+    BINDINGS = [Binding("escape", "leave", "Stop editing the URL", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
+class UrlScreen(PlaybackMixin, QuestionScreen):
+    SCREEN_ID = "url"
+    CSS_PATH = "url.tcss"
+    AUTO_FOCUS = ""  # nothing focused: the screen's keys work at once; `e` edits the URL
+
+    BINDINGS = [
+        Binding("enter,r", "visit", "Visit", key_display="⏎"),
+        Binding("s", "step_visit", "Step through"),
+        Binding("e,slash", "edit", "Edit URL", key_display="e"),
+        Binding("d", "demo(1)", "Next demo"),
+        Binding("D", "demo(-1)", "Previous demo", show=False),
+        Binding("c", "cancel", "Stop"),
+        Binding("v", "next_view", "Next view", show=False),
+        Binding("1", "view('waterfall')", "Waterfall view", show=False),
+        Binding("2", "view('certificate')", "Certificate view", show=False),
+        Binding("3", "view('http')", "HTTP view", show=False),
+        Binding("4", "view('coldwarm')", "Cold/warm view", show=False),
+        Binding("5", "view('percentiles')", "p50/p95 view", show=False),
+        Binding("w", "cold_warm", "Cold vs warm", show=False),
+        Binding("p", "repeat", "p50/p95 of N visits", show=False),
+        Binding("plus,equals_sign", "repeats(1)", "More visits (N)", key_display="+",
+                show=False),
+        Binding("minus", "repeats(-1)", "Fewer visits (N)", key_display="-", show=False),
+        Binding("t", "trust", "Trust the demo CA / not", show=False),
+        Binding("i", "insecure", "Verify certificates / not", show=False),
+        Binding("o", "timeout", "Timeout (1/2/5/10/30 s)", show=False),
+        Binding("x", "forget", "Cold browser: forget connections and caches", show=False),
+        *[replace(b, description=PLAYBACK_WORDS[b.action][0], show=PLAYBACK_WORDS[b.action][1])
+          for b in PLAYBACK_BINDINGS if b.action in PLAYBACK_WORDS],
+    ]
+    HELP_NOTES = (
+        "e edits the URL (Enter visits it, Esc leaves the field); d/D pick a demo of the "
+        "loopback internet (no network needed). Enter visits: every step runs for real. s "
+        "starts a visit that runs one step per n (→); b/← steps back, g/G first/last, Space "
+        "plays. Views: 1 waterfall (the step's facts), 2 certificate chain, 3 HTTP (the bytes "
+        "sent, the headers, HTTP/2 frames), 4 cold vs warm (w runs it), 5 p50/p95 (p runs N "
+        "visits, +/- N). t trusts the demo CA, i skips verification, o the timeout, x forgets "
+        "what the browser kept (the next visit is cold). c stops."
+    )
+
+    def __init__(self, screen_id: str | None = None) -> None:
+        super().__init__(screen_id)
+        self.view = "waterfall"
+        self.options = view.Options()
+        self.book = view.Book()
+        self.demo = None  # the loopback internet, once started
+        self.demo_names: list[str] = []
+        self.demo_index = 0
+        self.browser = None
+        self.browser_key: tuple | None = None
+        self.stepper: view.VisitStepper | None = None
+        self.steps_iter = None
+        self.step_cancel = None
+        self.stepper_visit = None  # the visit being stepped through
+        self.running = ""  # what a job is doing, for the status line
+        self.playback = Playback(self, self._show_steps, speeds=(1,), per_tick=lambda _: 1,
+                                 tick_seconds=0.4)
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def compose_main(self) -> ComposeResult:
+        with Horizontal(id="url-work"):
+            with Vertical(id="url-left"):
+                yield UrlInput(placeholder="a URL, a host name, or words to search",
+                               id="url-input")
+                yield Static(id="url-options")
+                yield Static(id="url-tabs")
+                with ContentSwitcher(id="url-views", initial="view-waterfall"):
+                    with Vertical(id="view-waterfall"):
+                        yield Timeline(id="url-waterfall")
+                        with VerticalScroll(id="url-detail-scroll"):
+                            yield Static(id="url-detail")
+                    with VerticalScroll(id="view-certificate"):
+                        yield Static(id="url-certificate")
+                    with VerticalScroll(id="view-http"):
+                        yield Static(id="url-http")
+                    with VerticalScroll(id="view-coldwarm"):
+                        yield Static(id="url-coldwarm")
+                    with VerticalScroll(id="view-percentiles"):
+                        yield Static(id="url-percentiles")
+                yield Static(id="url-status")
+            yield ExplanationPanel(id="url-explain")
+
+    def on_mount(self) -> None:
+        self.query_one("#url-explain").border_title = "what happens"
+        self.jobs.start("demo", lambda _: view.start_demo(), on_done=self._demo_ready,
+                        on_failed=self._demo_failed, expected=(Exception,))
+        self._show_all()
+
+    def on_unmount(self) -> None:
+        self.jobs.cancel_all()
+        if self.browser is not None:
+            self.browser.close()
+        if self.demo is not None:
+            self.demo.stop()
+
+    def on_screen_suspend(self) -> None:
+        self.playback.pause()
+
+    def _demo_ready(self, demo) -> None:
+        self.demo = demo
+        self.demo_names = list(demo.urls)
+        url_input = self.query_one("#url-input", UrlInput)
+        if not url_input.value:
+            url_input.value = demo.urls[self.demo_names[0]].url
+        self._show_all()
+
+    def _demo_failed(self, error: BaseException) -> None:
+        self.notify(f"The loopback internet did not start: {error}", severity="warning",
+                    timeout=8)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if not allowed:
+            return allowed
+        busy = any(self.jobs.running(name) for name in JOBS)
+        if action == "cancel":
+            return busy or (self.stepper is not None and not self.stepper.finished)
+        if action in ("visit", "step_visit", "cold_warm", "repeat"):
+            return not busy or action == "visit"
+        if action == "demo":
+            return bool(self.demo_names)
+        if action == "trust":
+            return self.demo is not None
+        if action == "repeats":
+            return self.view == "percentiles" and not busy
+        if action.startswith("playback_"):
+            return self.stepper is not None and self.view == "waterfall"
+        return allowed
+
+    def action_edit(self) -> None:
+        self.query_one("#url-input", UrlInput).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.set_focus(None)
+        self.action_visit()
+
+    def action_demo(self, delta: int) -> None:
+        self.demo_index = (self.demo_index + delta) % len(self.demo_names)
+        demo = self.demo.urls[self.demo_names[self.demo_index]]
+        self.query_one("#url-input", UrlInput).value = demo.url
+        self.notify(f"demo '{demo.name}': {demo.shows}", timeout=4)
+        self._show_all()
+
+    def action_view(self, name: str) -> None:
+        self.view = name
+        self.query_one("#url-views", ContentSwitcher).current = f"view-{name}"
+        self.refresh_bindings()
+        self._show_all()
+
+    def action_next_view(self) -> None:
+        self.action_view(view.VIEWS[(view.VIEWS.index(self.view) + 1) % len(view.VIEWS)])
+
+    def action_trust(self) -> None:
+        self._set_options(replace(self.options, trust_demo=not self.options.trust_demo))
+
+    def action_insecure(self) -> None:
+        self._set_options(replace(self.options, insecure=not self.options.insecure))
+
+    def action_timeout(self) -> None:
+        self._set_options(self.options.next_timeout())
+
+    def action_repeats(self, delta: int) -> None:
+        self._set_options(self.options.resized(delta))
+
+    def _set_options(self, options: view.Options) -> None:
+        self.options = options
+        self._show_all()
+
+    def action_forget(self) -> None:
+        if self.browser is not None and not any(self.jobs.running(n) for n in JOBS):
+            self.browser.close()
+        self.browser, self.browser_key = None, None
+        self.notify("The browser forgot its connections and caches: the next visit is cold.",
+                    timeout=4)
+
+    # -- visits (jobs) ----------------------------------------------------------------------
+
+    @property
+    def typed(self) -> str:
+        return self.query_one("#url-input", UrlInput).value
+
+    def _browser(self, fresh: bool = False):
+        """The browser for the URL typed: the demo's settings for a demo.test host."""
+        key, settings = view.browser_settings(self.typed, self.options, self.demo)
+        if fresh:
+            return view.new_browser(settings)
+        if self.browser is None or self.browser_key != key:
+            if self.browser is not None:
+                self.browser.close()
+            self.browser, self.browser_key = view.new_browser(settings), key
+        return self.browser
+
+    def _stop_jobs(self) -> None:
+        for name in JOBS:
+            if self.jobs.running(name):
+                self.jobs.cancel(name)
+                self.browser, self.browser_key = None, None  # its sockets die with the job
+        if self.step_cancel is not None:
+            self.step_cancel.set()
+            self.step_cancel = None
+        self.steps_iter = None
+
+    def _checked_url(self) -> bool:
+        problem = view.url_problem(self.typed)
+        if problem:
+            self.notify(problem, severity="warning", timeout=6)
+        return not problem
+
+    def action_visit(self) -> None:
+        if not self._checked_url():
+            return
+        self._stop_jobs()
+        browser = self._browser()
+        self.stepper = view.VisitStepper(live=True)
+        self.playback.attach(self.stepper)
+        self.running = f"visiting {self.typed}"
+        self.jobs.start("visit", view.visit_work(self.typed, browser),
+                        on_progress=self._step_arrived, on_done=self._visit_done,
+                        keep="all")
+        self._after_start()
+
+    def _step_arrived(self, step) -> None:
+        if self.stepper is not None:
+            self.stepper.add(step)
+            self._show_steps()
+
+    def _visit_done(self, visit) -> None:
+        self.running = ""
+        self._finish_visit(visit)
+
+    def _finish_visit(self, visit) -> None:
+        self.book.visit = visit
+        self.book.visits_done += 1
+        if self.stepper is not None:
+            self.stepper.finish()
+        self.app.record_run("url", f"url: {visit.typed} — " + (
+            f"{visit.total * 1e3:.1f} ms" if visit.ok else visit.error), ok=visit.ok,
+            total_ms=round(visit.total * 1e3, 3))
+        self.refresh_bindings()
+        self._show_all()
+
+    def action_step_visit(self) -> None:
+        if not self._checked_url():
+            return
+        self._stop_jobs()
+        import threading
+
+        self.step_cancel = threading.Event()
+        visit, self.steps_iter = view.step_iterator(self.typed, self._browser(),
+                                                    self.step_cancel)
+        self.book.visit = None
+        self.stepper = view.VisitStepper(advance=self._run_next_step)
+        self.stepper_visit = visit
+        self.playback.attach(self.stepper)
+        self.stepper.seek(1)  # the first step (parse) runs at once
+        self._after_start()
+
+    def _run_next_step(self) -> None:
+        steps = self.steps_iter
+        if steps is None:
+            return
+        self.running = "running the next step"
+        self.jobs.start("step", lambda _: view.next_step(steps), on_done=self._step_done,
+                        on_failed=self._step_failed, expected=(Exception,))
+        self.refresh_bindings()
+        self._show_status()
+
+    def _step_done(self, step) -> None:
+        self.running = ""
+        stepper = self.stepper
+        if stepper is None:
+            return
+        if step is None:
+            stepper.finish()
+            self.steps_iter = None
+            self._finish_visit(self.stepper_visit)
+            return
+        stepper.add(step)  # after a failed step, the next `n` ends the visit
+        self.refresh_bindings()
+        self._show_all()
+
+    def _step_failed(self, error: BaseException) -> None:
+        self.running = ""
+        self.steps_iter = None
+        if self.stepper is not None:
+            self.stepper.finish()
+        self.notify(f"The step failed: {error}", severity="error", timeout=8)
+        self._show_all()
+
+    def action_cold_warm(self) -> None:
+        if not self._checked_url():
+            return
+        self._stop_jobs()
+        self.book.compare = []
+        self.running = "cold, warm, new connection…"
+        self.jobs.start("coldwarm", view.cold_warm_work(self.typed, self._browser(fresh=True)),
+                        on_progress=self._compare_arrived, on_done=self._compare_done,
+                        keep="all")
+        if self.view != "coldwarm":
+            self.action_view("coldwarm")
+        self._after_start()
+
+    def _compare_arrived(self, visit) -> None:
+        self.book.compare.append(visit)
+        self._show_compare()
+
+    def _compare_done(self, visits) -> None:
+        self.running = ""
+        self.book.compare = list(visits)
+        self.refresh_bindings()
+        self._show_all()
+
+    def action_repeat(self) -> None:
+        if not self._checked_url():
+            return
+        self._stop_jobs()
+        self.book.repeats, self.book.repeats_wanted = [], self.options.repeats
+        self.running = f"{self.options.repeats} visits…"
+        self.jobs.start("repeat", view.repeat_work(self.typed, self._browser(fresh=True),
+                                                   self.options.repeats),
+                        on_progress=self._repeat_arrived, on_done=self._repeat_done,
+                        keep="all")
+        if self.view != "percentiles":
+            self.action_view("percentiles")
+        self._after_start()
+
+    def _repeat_arrived(self, visit) -> None:
+        self.book.repeats.append(visit)
+        self.running = f"visit {len(self.book.repeats)}/{self.book.repeats_wanted}"
+        self._show_percentiles()
+
+    def _repeat_done(self, visits) -> None:
+        self.running = ""
+        self.book.repeats = list(visits)
+        self.refresh_bindings()
+        self._show_all()
+
+    def action_cancel(self) -> None:
+        self._stop_jobs()
+        self.running = ""
+        if self.stepper is not None:
+            self.stepper.finish()
+        self.notify("Stopped: what ran so far is kept.", timeout=3)
+        self.refresh_bindings()
+        self._show_all()
+
+    def show_visit(self, visit) -> None:
+        """Show a finished visit, every step (one recorded earlier, or a test's)."""
+        self._stop_jobs()
+        self.stepper = view.VisitStepper()
+        for step in visit.steps:
+            self.stepper.add(step)
+        self.playback.attach(self.stepper)
+        self.book.visit = visit
+        self.refresh_bindings()
+        self._show_all()
+
+    def _after_start(self) -> None:
+        self.refresh_bindings()
+        self._show_all()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _show_all(self) -> None:
+        self.query_one("#url-tabs", Static).update(view.tabs_line(self.view))
+        self.query_one("#url-options", Static).update(
+            view.options_line(self.options, self.demo is not None,
+                              view.is_demo_url(self.typed)))
+        self._show_steps()
+        self._show_compare()
+        self._show_percentiles()
+
+    def _shown_steps(self) -> list:
+        return self.stepper.steps[:self.stepper.position] if self.stepper is not None else []
+
+    def _show_steps(self) -> None:
+        stepper = self.stepper
+        model = view.waterfall_model(stepper) if stepper is not None else None
+        waterfall = self.query_one("#url-waterfall", Timeline)
+        waterfall.display = model is not None
+        if model is not None:
+            waterfall.show(model)
+        current = stepper.current if stepper is not None else None
+        self.query_one("#url-detail", Static).update(view.detail_text(
+            current, "Enter visits the URL above; s steps through it; d picks a demo."))
+        steps = self._shown_steps()
+        self.query_one("#url-certificate", Static).update(view.certificate_text(steps))
+        self.query_one("#url-http", Static).update(view.http_text(steps))
+        self._show_status()
+
+    def _show_compare(self) -> None:
+        self.query_one("#url-coldwarm", Static).update(
+            view.compare_text(self.book.compare, self.jobs.running("coldwarm")))
+
+    def _show_percentiles(self) -> None:
+        wanted = self.book.repeats_wanted or self.options.repeats
+        self.query_one("#url-percentiles", Static).update(
+            view.percentiles_text(self.book, self.jobs.running("repeat"), wanted))
+
+    def _show_status(self) -> None:
+        visit = self.book.visit
+        self.query_one("#url-status", Static).update(
+            view.status_text(self.stepper, visit, self.running, self.playback.status("step")))
+        self.query_one("#url-explain", ExplanationPanel).show(
+            view.explanation(self.stepper, self.view))
