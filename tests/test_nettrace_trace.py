@@ -320,7 +320,7 @@ def test_the_speed_of_light_on_loopback_and_far_away(net):
     unknown = _light(0.030, "192.0.2.1", None)
     assert "light_floor_ms" not in unknown
     assert unknown["farthest_km"] == round(0.030 * SPEED_IN_FIBRE_KM_S / 2)
-    assert "give --km" in report.light_lines(unknown)[0]
+    assert "distance is not known" in report.light_lines(unknown)[0]
 
 
 def test_an_unfetchable_url_fails_at_parse(net):
@@ -329,3 +329,33 @@ def test_an_unfetchable_url_fails_at_parse(net):
     assert phases(result.steps) == ["parse"] and result.steps[0].detail == {
         "typed": "ftp://www.demo.test/"}
     assert report.step_lines(result.steps[0]) == ["typed: ftp://www.demo.test/"]
+
+
+def test_the_walk_runs_beside_the_visit_and_is_not_in_its_total(net):
+    result = visit(net, "home")
+    steps = {s.phase: s for s in result.steps}
+    walk, dns, tcp = steps["walk"], steps["dns"], steps["tcp"]
+    assert walk.aside and not dns.aside
+    assert walk.started == dns.started  # drawn under the DNS step it explains
+    assert tcp.started >= dns.end  # the visit's clock stood still while the walk ran
+    assert result.total == max(s.end for s in result.steps if not s.aside)
+    assert "re-enacted" in " ".join(report.step_lines(walk))
+    assert check_json(result)["steps"][2]["aside"] is True
+
+
+def test_a_cold_visit_starts_with_an_empty_resolver_cache(net):
+    url = net.urls["home"].url
+    resolver = net.dns.recursive
+    with Browser(net.settings(trust_ca=True)) as browser:
+        run_visit(url, browser)  # the resolver now holds the answer
+        walks = resolver.walks
+        cold_warm(url, browser)
+    assert resolver.walks > walks  # the cold visit's lookup walked again from the root
+
+
+def test_a_failed_handshake_ends_the_visit_with_the_refused_chain(net):
+    result = visit(net, "expired")
+    tls = result.steps[-1]
+    assert tls.phase == "tls" and not tls.ok
+    assert tls.detail["chain"] and "read again" in tls.detail["chain_source"]
+    assert result.total == tls.end  # the second read is beside the visit, not after it

@@ -112,3 +112,12 @@ def test_a_long_caption_drops_the_note_first_and_is_never_cut_mid_word():
     assert caption_line("+2 rows · ", "time 0–9 ms", 40) == "+2 rows · time 0–9 ms"
     assert caption_line("+2 rows · ", "time 0–9 ms", 15) == "time 0–9 ms"
     assert caption_line("", "time 0–1,234.5 µs · [255]", 12) == "time 0–1,23…"
+
+
+async def test_the_rows_shown_are_a_run_ending_at_the_selected_one():
+    rows = [TimelineRow(f"step{i}", [Span(i, i + 1, str(i), i)]) for i in range(10)]
+    for selected, first in ((3, 0), (7, 2), (9, 4)):
+        model = TimelineModel(rows, 10, selected=selected, caption="t")
+        text, _, _ = await _render(model, size=(40, 24))
+        labels = [line.split()[0] for line in text.plain.splitlines()[:-1]]
+        assert labels == [f"step{i}" for i in range(first, first + 6)], selected

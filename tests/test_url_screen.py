@@ -8,6 +8,8 @@ snapshots use a recorded visit with fixed times and a stand-in demo with fixed p
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from screen_waits import wait_until
 from textual.widgets import Static
@@ -20,7 +22,6 @@ from microgpt_tui.tui.screens import url_view
 from microgpt_tui.tui.screens.url import UrlInput, UrlScreen
 from microgpt_tui.tui.widgets.explanation import ExplanationPanel
 from microgpt_tui.tui.widgets.timeline import Timeline
-
 
 
 class SharedDemo:
@@ -189,6 +190,7 @@ async def test_cancel_stops_a_visit_and_keeps_what_ran(live):
         await pilot.press("c")
         assert idle(screen) and screen.stepper.finished
         assert "tcp" in [s.phase for s in screen.stepper.steps]
+        assert "stopped" in text(screen, "#url-status")  # not an earlier visit's verdict
         await pilot.press("question_mark")  # keys still answer
         await pilot.press("escape")
 
@@ -224,14 +226,18 @@ async def test_bad_input_is_refused_and_the_url_kept(live):
         field = screen.query_one(UrlInput)
         field.value = ""
         await pilot.press(*"ftp://files.demo.test", "enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: idle(screen) and screen.book.visit, "the visit")
         assert field.value == "ftp://files.demo.test"  # nothing lost
-        assert screen.stepper is None  # nothing ran
-        assert any("only http:// and https://" in n.message for n in app._notifications)
+        # The failure is shown at its step, the URL step, with the reason.
+        assert screen.book.visit.failed_phase == "parse"
+        assert "only http:// and https://" in screen.book.visit.error
+        assert [s.phase for s in screen.stepper.steps] == ["parse"]
+        assert "the real network" in text(screen, "#url-options")
         await pilot.press("e", "escape")
         assert screen.focused is None
-        await pilot.press("d")  # a demo replaces it on purpose
+        await pilot.press("d")  # a demo replaces it on purpose, and the line says which
         assert field.value == live.urls[screen.demo_names[1]].url
+        assert f"demo {screen.demo_names[1]}" in text(screen, "#url-options")
 
 
 async def test_keys_are_listed_only_where_they_work(still):
@@ -322,3 +328,40 @@ def test_snapshot_http2_frames_80x24(still, snap_compare):
     assert snap_compare(make_app(seed=3, size=(80, 24)), terminal_size=(80, 24),
                         run_before=_shown("3"))
 
+
+
+async def test_another_job_ends_a_visit_being_stepped_through(live):
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_url(pilot)
+        await pilot.press("t", "s")
+        await wait_until(pilot, lambda: screen.stepper.steps, "the first step")
+        await pilot.press("w")
+        await wait_until(pilot, lambda: idle(screen), "cold and warm")
+        await pilot.press("1")
+        assert screen.stepper.finished  # n has nothing left to run, and says so
+        assert "n runs the next step" not in text(screen, "#url-status")
+        assert "Next step (runs it)" in listed(screen)  # stepping back still works
+        await pilot.press("g")
+        assert screen.stepper.position == 1  # the first step, never nothing
+
+
+async def test_a_screen_closed_while_its_internet_starts_stops_it(monkeypatch):
+    started: list[StillDemo] = []
+
+    def slow_demo() -> StillDemo:
+        time.sleep(0.3)  # the screen goes away meanwhile
+        started.append(StillDemo())
+        return started[-1]
+
+    monkeypatch.setattr(url_view, "start_demo", slow_demo)
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_screen("url")
+        await pilot.pause()
+        app.reset_screen("url")
+        await pilot.pause()
+        await wait_until(pilot, lambda: len(started) == 2 and app.screen.demo is not None,
+                         "both internets")
+        first, second = started
+        assert first.stopped and not second.stopped

@@ -66,7 +66,7 @@ def recorded_visit(tls_ok: bool = True) -> Visit:
 
     steps = [
         step("parse", "https · www.demo.test · port 4433 · /", 0.0, 0.1,
-             detail={"url": HOME, "scheme": "https", "host": "www.demo.test",
+             detail={"fetch_url": HOME, "scheme": "https", "host": "www.demo.test",
                      "ascii_host": "www.demo.test", "port": 4433, "path": "/",
                      "search": False, "reason": "it starts with a scheme",
                      "international": False}),
@@ -74,7 +74,8 @@ def recorded_visit(tls_ok: bool = True) -> Visit:
              detail={"source": "recursive resolver at 127.0.0.1:5353", "ttl": 300,
                      "addresses": ["IPv4 127.0.0.1"],
                      "records": ["www.demo.test. 300 IN A 127.0.0.1"]}),
-        step("walk", "root → test. → demo.test. → answer in 3 queries", 5.6, 1.5, round_trips=3,
+        step("walk", "root → test. → demo.test. → answer in 3 queries", 0.1, 1.5, round_trips=3,
+             aside=True,
              detail={"queries": [
                  {"server": "a.root-servers.test. (127.0.0.1:5301)", "qname": "www.demo.test.",
                   "qtype": "A", "kind": "referral", "zone": "test.", "answers": [],
@@ -118,7 +119,7 @@ def recorded_visit(tls_ok: bool = True) -> Visit:
                      "ttfb_ms": 2.9, "body_bytes": 362, "keep_alive": True, "frames": FRAMES,
                      "rtt_ms": 2.9, "farthest_km": 296, "distance_km": 0.0}),
         step("render", "DOM of 16 elements, depth 6, 1 more request", 13.5, 0.2,
-             detail={"title": "The demo internet", "elements": 16, "depth": 6,
+             detail={"page_title": "The demo internet", "elements": 16, "depth": 6,
                      "outline": ["html", "  head", "    title", "  body", "    main"],
                      "subresources": ["stylesheet /style.css"], "truncated": False,
                      "stages": ["DOM: the HTML parsed into a tree of elements"]}),

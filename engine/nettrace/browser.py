@@ -33,6 +33,9 @@ class Settings:
     follow_redirects: bool = True
     max_redirects: int = 10
     distance_km: float | None = None  # how far the server is, for the speed-of-light floor
+    # Empties the resolver's cache for a cold visit (the loopback internet's resolver; the
+    # OS's and a real resolver's caches are not ours to empty).
+    forget_resolver_cache: Callable[[], None] | None = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ class Browser:
         self.pool: dict[str, Pooled] = {}  # origin → open connection
         self.tls_sessions: dict[tuple[str, int], ssl.SSLSession] = {}
         self.walked: dict[str, float] = {}  # name → when its walk's answer expires (monotonic)
+        self.walk_failed: dict[str, float] = {}  # name → until when a failed walk is not retried
         self.visits = 0
         self._context: ssl.SSLContext | None = None
 
@@ -115,6 +119,15 @@ class Browser:
         for pooled in self.pool.values():
             pooled.close()
         self.pool.clear()
+
+    def forget_everything(self) -> None:
+        """A cold browser: no connections, no TLS sessions, no DNS answers — and, where the
+        resolver is ours to tell (the loopback internet's), its cache emptied too."""
+        self.close()
+        self.walked.clear()
+        self.walk_failed.clear()
+        if self.settings.forget_resolver_cache is not None:
+            self.settings.forget_resolver_cache()
 
     def close(self) -> None:
         self.forget_connections()
@@ -134,7 +147,8 @@ class Browser:
         if self.settings.resolver is not None:
             return self._ask_resolver(host, port)
         if refusal(host):
-            return Resolved([], 0.0, "getaddrinfo (the OS resolver)", refusal(host))
+            return Resolved([], 0.0, "nobody: offline, the OS resolver is not asked",
+                            refusal(host))
         return _getaddrinfo(host, port, self.settings.timeout, cancel)
 
     def _ask_resolver(self, host: str, port: int) -> Resolved:

@@ -110,7 +110,8 @@ class DemoInternet(StartStop):
         values: dict[str, Any] = dict(
             timeout=self.timeout, resolver=self.dns.resolver, roots=self.dns.roots,
             port_for=self.dns.port_for, walk_timeout=min(self.timeout, 1.0),
-            cadata=self.ca.ca_pem.decode() if trust_ca else None)
+            cadata=self.ca.ca_pem.decode() if trust_ca else None,
+            forget_resolver_cache=self.dns.recursive.flush)
         values.update(overrides)
         return Settings(**values)
 

@@ -16,6 +16,7 @@ USER_AGENT = "microgpt-tui (what happens when you type a URL)"
 KEEP_BODY = 1 << 20  # bytes of the body kept for the DOM outline; the rest is only counted
 MAX_HEAD = 64 << 10  # a status line and headers larger than this are refused
 READ_SIZE = 64 << 10
+RECEIVE_SLICE = 0.05  # seconds a read waits before looking at the cancel flag again
 
 
 class HttpError(Exception):
@@ -127,6 +128,30 @@ def _decode(body: bytes, encoding: str | None) -> bytes:
     return kept
 
 
+def receive(sock: socket.socket, timeout: float, cancel=None) -> bytes:
+    """The next bytes from `sock` (b"" when the peer closed), waiting at most `timeout` s of
+    silence. The wait is cut into short slices so a cancel is seen at once, and this thread
+    is done with the socket before anyone else closes it."""
+    deadline = time.perf_counter() + timeout
+    sock.settimeout(RECEIVE_SLICE)
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise HttpError("cancelled")
+            try:
+                return sock.recv(READ_SIZE)
+            except TimeoutError:
+                if time.perf_counter() >= deadline:
+                    raise HttpError(f"no response within {timeout:g} s") from None
+            except OSError as error:
+                raise HttpError(f"the connection broke: {error}") from None
+    finally:
+        try:
+            sock.settimeout(timeout)
+        except OSError:
+            pass  # closed meanwhile
+
+
 class _Reader:
     """Buffered reads from a socket, bounded by a timeout, a size and the cancel flag."""
 
@@ -137,14 +162,7 @@ class _Reader:
         self.closed = False
 
     def _more(self) -> bool:
-        if self.cancel is not None and self.cancel.is_set():
-            raise HttpError("cancelled")
-        try:
-            chunk = self.sock.recv(READ_SIZE)
-        except TimeoutError:
-            raise HttpError(f"no response within {self.timeout:g} s") from None
-        except OSError as error:
-            raise HttpError(f"the connection broke: {error}") from None
+        chunk = receive(self.sock, self.timeout, self.cancel)
         if not chunk:
             self.closed = True
             return False

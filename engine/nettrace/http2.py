@@ -13,7 +13,7 @@ import socket
 import time
 from typing import Any
 
-from .http1 import KEEP_BODY, READ_SIZE, USER_AGENT, HttpError, HttpResult
+from .http1 import KEEP_BODY, USER_AGENT, HttpError, HttpResult, receive
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -136,14 +136,7 @@ class Http2Connection:
         status, response_headers, body, size = 0, [], bytearray(), 0
         first_byte, ended = 0.0, False
         while not ended:
-            if cancel is not None and cancel.is_set():
-                raise HttpError("cancelled")
-            try:
-                data = self.sock.recv(READ_SIZE)
-            except TimeoutError:
-                raise HttpError(f"no response within {timeout:g} s") from None
-            except OSError as error:
-                raise HttpError(f"the connection broke: {error}") from None
+            data = receive(self.sock, timeout, cancel)
             if not data:
                 self.closed = True
                 raise HttpError("the server closed the HTTP/2 connection mid-response")

@@ -54,8 +54,11 @@ def step_lines(step: Step) -> list[str]:
     """The step's facts, a line each (what the screen's detail pane and `http -v` show)."""
     d = step.detail
     lines: list[str] = []
-    if step.skipped:
-        lines.append(f"skipped: {step.skipped}")  # the headline shows the title
+    if step.skipped:  # a skipped step's facts are the earlier step's: said once, there
+        return [f"skipped: {step.skipped}"]
+    if step.aside:
+        lines.append("beside the visit: a resolver's walk on a cold cache, re-enacted; its "
+                     "time is not in the visit's total")
     if step.phase == "parse":
         lines += [f"typed: {step.detail.get('typed', '')}"] if "fetch_url" not in d else [
             f"URL: {d['fetch_url']}", f"decision: {d['reason']}",
@@ -146,14 +149,14 @@ def light_lines(d: dict) -> list[str]:
     rtt = d["rtt_ms"]
     if d.get("distance_km") == 0:
         return [f"round trip {rtt:.2f} ms to this machine: light needs ~0, so all of it is "
-                "software (kernel, TLS, the server)"]
+                "software, not distance"]
     if d.get("light_floor_ms") is not None:
         share = d.get("light_share")
         return [f"round trip {rtt:.1f} ms; light in fibre needs ≥ {d['light_floor_ms']:.1f} ms "
                 f"for {d['distance_km']:,.0f} km and back"
                 + (f" ({share:.0%} of it)" if share is not None else "")]
     return [f"round trip {rtt:.1f} ms: light in fibre gets at most {d['farthest_km']:,} km away "
-            "and back in that time (give --km for the floor)"]
+            "and back in that time (the server's distance is not known, so no floor)"]
 
 
 def explain(step: Step) -> str:

@@ -30,6 +30,7 @@ class Step:
     error: str = ""  # one line naming what failed, "" when ok
     round_trips: int = 0  # network round trips the phase waited for
     fatal: bool = True  # a failure that ends the visit (the DNS walk's never does)
+    aside: bool = False  # ran beside the visit (the re-enacted DNS walk): not in its total
     detail: dict[str, Any] = field(default_factory=dict)  # plain data (JSON-able)
 
     @property
@@ -41,7 +42,7 @@ class Step:
                 "started_ms": round(self.started * 1e3, 3),
                 "elapsed_ms": round(self.elapsed * 1e3, 3), "ok": self.ok,
                 "skipped": self.skipped or None, "error": self.error or None,
-                "round_trips": self.round_trips, **self.detail}
+                "round_trips": self.round_trips, "aside": self.aside, **self.detail}
 
 
 @dataclass
@@ -76,8 +77,7 @@ class Visit:
 
     @property
     def total(self) -> float:
-        steps = self.steps
-        return max((s.end for s in steps), default=0.0)
+        return max((s.end for s in self.steps if not s.aside), default=0.0)
 
     def phase_time(self, phase: str) -> float:
         """Seconds spent in `phase` over every hop (0 when it was skipped or never ran)."""

@@ -93,6 +93,40 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def whatwg_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """A host whose last label is a number is an IPv4 address to a browser (the WHATWG URL
+    standard), in any of the old forms: `0x7f.1` is 127.0.0.1, `2130706433` too. None when the
+    last label is not numeric (a name); ValueError when it is but the address is invalid."""
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    if _ipv4_number(labels[-1]) is None:
+        return None
+    numbers = [_ipv4_number(label) for label in labels]
+    if len(labels) > 4 or any(n is None for n in numbers):
+        raise ValueError(f"{host!r} ends in a number, so it must be an IPv4 address, and it "
+                         "is not one")
+    values = [n for n in numbers if n is not None]
+    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        raise ValueError(f"{host!r} is not a valid IPv4 address: a part is too large")
+    address = values[-1]
+    for index, part in enumerate(values[:-1]):
+        address += part << (8 * (3 - index))
+    return ipaddress.IPv4Address(address)
+
+
+def _ipv4_number(label: str) -> int | None:
+    """One part of a WHATWG IPv4 address: decimal, 0x hex, or 0-led octal."""
+    try:
+        if label[:2].lower() == "0x":
+            return int(label[2:] or "0", 16)
+        if len(label) > 1 and label.startswith("0"):
+            return int(label[1:], 8)
+        return int(label, 10) if label.isdigit() else None
+    except ValueError:
+        return None
+
+
 def _search(query: str, search_engine: str, reason: str) -> ParsedUrl:
     parsed = _split(search_engine + quote(query, safe=""), query, reason)
     return ParsedUrl(query, parsed.url, parsed.scheme, parsed.host, parsed.ascii_host,
@@ -100,7 +134,10 @@ def _search(query: str, search_engine: str, reason: str) -> ParsedUrl:
 
 
 def _split(url: str, typed: str, reason: str) -> ParsedUrl:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # urllib's own words, e.g. "Invalid IPv6 URL"
+        raise ValueError(f"not a URL: {error} in {url!r}") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise ValueError(f"only http:// and https:// URLs are fetched, not {scheme}://")
@@ -114,7 +151,7 @@ def _split(url: str, typed: str, reason: str) -> ParsedUrl:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise ValueError(f"no host name in {url!r}")
-    address = _ip(host)
+    address = _ip(host) or whatwg_ipv4(host)
     ascii_host = str(address) if address is not None else ascii_name(host)
     raw_path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     path = quote(raw_path, safe="/?=&%:@+,;~!$*()'")  # what goes on the request line

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin
 
@@ -22,14 +23,29 @@ from .steps import Hop, Step, Visit
 from .url_parse import DEFAULT_PORTS, ParsedUrl, parse_url
 
 REDIRECTS = (301, 302, 303, 307, 308)
+WALK_ROOTS = 3  # real root servers tried before the walk gives up (port 53 is often blocked)
+WALK_RETRY_SECONDS = 300.0  # a failed walk is not tried again for this long
 
 
 class _Clock:
+    """The visit's time: network and protocol work only. Time spent beside it (a person
+    reading a step before pressing `n`, work done only to show something) is taken out."""
+
     def __init__(self) -> None:
         self.began = time.perf_counter()
+        self.last_hold = 0.0  # how long the caller held the step before this one
 
     def now(self) -> float:
         return time.perf_counter() - self.began
+
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Work that is not the visit's: the clock stands still while it runs."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.began += time.perf_counter() - began
 
 
 def run_visit(typed: str, browser: Browser, cancel=None,
@@ -46,7 +62,13 @@ def visit_steps(typed: str, browser: Browser, visit: Visit, cancel=None) -> Iter
     """Run the visit, yielding each step as it completes; `visit` is filled in as it goes."""
     visit.run = browser.visits
     browser.visits += 1
-    browser.tls_context  # noqa: B018 - the trust store loads once, before the clock starts
+    # What a browser has ready before anyone types: the trust store and its protocol code.
+    # Loading them (tens of ms on first use) is not the network's time, so not the steps'.
+    browser.tls_context  # noqa: B018
+    import h2.connection  # noqa: F401
+    import hyperframe.frame  # noqa: F401
+
+    from . import dns_walk, http2  # noqa: F401
     clock = _Clock()
     url, hop_index, seen = typed, 0, set()
     while True:
@@ -62,7 +84,8 @@ def visit_steps(typed: str, browser: Browser, visit: Visit, cancel=None) -> Iter
             yield step
             # While the caller holds the step (a person reading it before pressing `n`), the
             # visit's clock stands still: the waterfall shows network time, not reading time.
-            clock.began += time.perf_counter() - held
+            clock.last_hold = time.perf_counter() - held
+            clock.began += clock.last_hold
             if cancel is not None and cancel.is_set():
                 visit.cancelled = True
                 return
@@ -92,8 +115,20 @@ class _Request:
         self.redirect_to: str | None = None
         self.fetched: str | None = None  # the URL as parsed and fetched
 
-    def _step(self, phase: str, title: str, started: float, **fields) -> Step:
-        return Step(phase, self.index, title, started, self.clock.now() - started, **fields)
+    def _step(self, phase: str, title: str, started: float, elapsed: float | None = None,
+              **fields) -> Step:
+        """A step from `started` to now, or lasting `elapsed` when the phase timed itself
+        more closely (the socket-level time, without the tracer's own bookkeeping)."""
+        if elapsed is None:
+            elapsed = self.clock.now() - started
+        return Step(phase, self.index, title, started, elapsed, **fields)
+
+    def _idle_note(self) -> str:
+        """After a long pause between steps, a failure may be the pause's: servers close idle
+        connections (the loopback web server after 30 s)."""
+        hold = self.clock.last_hold
+        return (f" (the connection sat idle {hold:.0f} s between steps; servers close idle "
+                "connections)") if hold > 5 else ""
 
     def steps(self, url: str, first: bool) -> Iterator[Step]:
         started = self.clock.now()
@@ -147,16 +182,16 @@ class _Request:
                       "addresses": [f"{a.family} {a.host}" for a in resolved.addresses],
                       "records": resolved.records}
             if resolved.error:
-                yield self._step("dns", f"no address for {host}", started, ok=False,
-                                 error=resolved.error, round_trips=1, detail=detail)
+                yield self._step("dns", f"no address for {host}", started, resolved.elapsed,
+                                 ok=False, error=resolved.error, round_trips=1, detail=detail)
                 return None
             first = resolved.addresses[0]
             more = f" (+{len(resolved.addresses) - 1} more)" if len(resolved.addresses) > 1 else ""
-            yield self._step("dns", f"{host} → {first.host}{more}", started, round_trips=1,
-                             detail=detail)
+            yield self._step("dns", f"{host} → {first.host}{more}", started, resolved.elapsed,
+                             round_trips=1, detail=detail)
             addresses = resolved.addresses
             if self.settings.walk:
-                walk_step = self._walk(host)
+                walk_step = self._walk(host, started)
                 if walk_step is not None:
                     yield walk_step
         started = self.clock.now()
@@ -184,23 +219,27 @@ class _Request:
             pooled = yield from self._tls(parsed, pooled, winner.address)
         return pooled
 
-    def _walk(self, host: str) -> Step | None:
+    def _walk(self, host: str, dns_started: float) -> Step | None:
+        """What a recursive resolver does on a cold cache, re-enacted beside the visit: its
+        queries are real, but the visit's clock stands still meanwhile and the step is drawn
+        under the DNS step it explains (`aside`: not part of the visit's total)."""
         from .dns_walk import ROOT_SERVERS, walk
-
-        expires = self.browser.walked.get(host)
-        started = self.clock.now()
-        if expires is not None and time.monotonic() < expires:
-            why = "the resolver's cache still holds the answer (within its TTL)"
-            return Step("walk", self.index, why, started, 0.0, skipped=why)
-        roots = self.settings.roots or ROOT_SERVERS
         from .offline import refusal
 
-        if refusal(roots[0].address):
-            why = refusal(roots[0].address)
-            return Step("walk", self.index, why, started, 0.0, skipped=why)
-        result = walk(host, "A", roots,
-                      port_for=self.settings.port_for, timeout=self.settings.walk_timeout,
-                      cancel=self.cancel)
+        roots = self.settings.roots or ROOT_SERVERS[:WALK_ROOTS]
+        now = time.monotonic()
+        skip = ""
+        if self.browser.walked.get(host, 0.0) > now:
+            skip = "the resolver's cache still holds the answer (within its TTL)"
+        elif self.browser.walk_failed.get(host, 0.0) > now:
+            skip = "the walk from the root failed a moment ago; it is not retried yet"
+        elif refusal(roots[0].address):
+            skip = refusal(roots[0].address)
+        if skip:
+            return Step("walk", self.index, skip, dns_started, 0.0, skipped=skip, aside=True)
+        with self.clock.aside():
+            result = walk(host, "A", roots, port_for=self.settings.port_for,
+                          timeout=self.settings.walk_timeout, cancel=self.cancel)
         queries = [{"server": f"{q.server.name} ({q.server.address}:{q.server.port})",
                     "qname": q.qname, "qtype": q.qtype, "kind": q.kind, "zone": q.zone,
                     "answers": list(q.answers),
@@ -212,15 +251,17 @@ class _Request:
         detail = {"queries": queries, "addresses": result.addresses,
                   "cname_chain": result.cname_chain, "ttl": result.ttl}
         if not result.ok:
-            return self._step("walk", f"the walk from the root failed after "
-                              f"{len(result.queries)} queries", started, ok=False,
-                              error=result.error, fatal=False, round_trips=len(result.queries),
-                              detail=detail)
+            self.browser.walk_failed[host] = now + WALK_RETRY_SECONDS
+            return Step("walk", self.index, f"the walk from the root failed after "
+                        f"{len(result.queries)} queries", dns_started, result.elapsed, ok=False,
+                        error=result.error, fatal=False, round_trips=len(result.queries),
+                        aside=True, detail=detail)
         if result.ttl:
-            self.browser.walked[host] = time.monotonic() + result.ttl
+            self.browser.walked[host] = now + result.ttl
         path = " → ".join(q.zone or q.server.name for q in result.queries if q.kind == "referral")
-        return self._step("walk", f"root → {path or '…'} → answer in {len(result.queries)} "
-                          "queries", started, round_trips=len(result.queries), detail=detail)
+        return Step("walk", self.index, f"root → {path or '…'} → answer in "
+                    f"{len(result.queries)} queries", dns_started, result.elapsed,
+                    round_trips=len(result.queries), aside=True, detail=detail)
 
     def _tls(self, parsed: ParsedUrl, pooled: Pooled, address):
         from .tls_step import handshake, offered_chain
@@ -235,18 +276,23 @@ class _Request:
         detail["insecure"] = self.settings.insecure
         if result.sock is None:
             if result.verify_message:  # show what was refused: read it again, unverified
-                again = connect([address], self.settings.timeout, self.cancel)
-                if again.sock is not None:
-                    chain = offered_chain(again.sock, parsed.ascii_host, self.settings.timeout)
-                    detail["chain"] = [cert.__dict__ for cert in chain]
-                    detail["chain_source"] = "as offered, read again without verifying"
+                with self.clock.aside():  # a second connection only to show it: not timed
+                    again = connect([address], self.settings.timeout, self.cancel)
+                    if again.sock is not None:
+                        chain = offered_chain(again.sock, parsed.ascii_host,
+                                              self.settings.timeout)
+                        detail["chain"] = [cert.__dict__ for cert in chain]
+                        detail["chain_source"] = "as offered, read again without verifying"
+            error = result.error if result.verify_message else result.error + self._idle_note()
             yield self._step("tls", f"handshake with {parsed.ascii_host} failed", started,
-                             ok=False, error=result.error, round_trips=1, detail=detail)
+                             result.elapsed, ok=False, error=error, round_trips=1,
+                             detail=detail)
             return None
         alpn = result.alpn or "http/1.1"
         resumed = " · resumed" if result.session_reused else ""
         yield self._step("tls", f"{result.version} · {result.cipher} · ALPN {alpn}{resumed}",
-                         started, round_trips=result.round_trips, detail=detail)
+                         started, result.elapsed, round_trips=result.round_trips,
+                         detail=detail)
         pooled = Pooled(result.sock, alpn, remote=pooled.remote, tls=detail)
         return pooled
 
@@ -273,7 +319,8 @@ class _Request:
             self.browser.pool.pop(parsed.origin, None)
             pooled.close()
             yield self._step("http", f"GET {parsed.path}: no response", started, ok=False,
-                             error=str(error), round_trips=1, detail={"version": pooled.alpn})
+                             error=str(error) + self._idle_note(), round_trips=1,
+                             detail={"version": pooled.alpn})
             return
         self._remember(parsed, pooled, result)
         detail = _http_detail(result)
@@ -282,7 +329,7 @@ class _Request:
         title = f"{result.version} {result.status} {result.reason}".strip()
         location = result.header("location")
         ok = result.status < 400
-        yield self._step("http", f"GET {parsed.path} → {title}", started, ok=ok,
+        yield self._step("http", f"GET {parsed.path} → {title}", started, result.elapsed, ok=ok,
                          error="" if ok else f"{result.status} {result.reason}".strip(),
                          round_trips=1, detail=detail)
         if result.status in REDIRECTS and location and self.settings.follow_redirects:
@@ -367,6 +414,7 @@ def cold_warm(typed: str, browser: Browser, cancel=None,
     connection reused: no DNS, TCP or TLS); and with the connection dropped but the caches
     kept (DNS cached, a new TCP connection, the TLS session resumed)."""
     visits: list[Visit] = []
+    browser.forget_everything()  # the first visit is cold whatever this browser did before
     for index in range(len(COLD_WARM)):
         if index == 2:
             browser.forget_connections()

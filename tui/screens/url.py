@@ -48,7 +48,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
     AUTO_FOCUS = ""  # nothing focused: the screen's keys work at once; `e` edits the URL
 
     BINDINGS = [
-        Binding("enter,r", "visit", "Visit", key_display="⏎"),
+        Binding("enter", "visit", "Visit", key_display="⏎"),
         Binding("s", "step_visit", "Step through"),
         Binding("e,slash", "edit", "Edit URL", key_display="e"),
         Binding("d", "demo(1)", "Next demo"),
@@ -127,13 +127,16 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def on_mount(self) -> None:
         self.query_one("#url-explain").border_title = "what happens"
-        self.jobs.start("demo", lambda _: view.start_demo(), on_done=self._demo_ready,
+        self.jobs.start("demo", view.demo_work, on_done=self._demo_ready,
                         on_failed=self._demo_failed, expected=(Exception,))
         self._show_all()
 
     def on_unmount(self) -> None:
+        # A job still reading from the browser's sockets closes them itself when it sees the
+        # cancel (two threads must never share a TLS connection); an idle browser closes here.
+        owner_busy = any(self.jobs.running(name) for name in ("visit", "step"))
         self.jobs.cancel_all()
-        if self.browser is not None:
+        if self.browser is not None and not owner_busy:
             self.browser.close()
         if self.demo is not None:
             self.demo.stop()
@@ -167,7 +170,9 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         if action == "demo":
             return bool(self.demo_names)
         if action == "trust":
-            return self.demo is not None
+            return self.demo is not None and view.is_demo_url(self.typed)
+        if action == "forget":
+            return not busy
         if action == "repeats":
             return self.view == "percentiles" and not busy
         if action.startswith("playback_"):
@@ -182,12 +187,15 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self.set_focus(None)
         self.action_visit()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.refresh_bindings()  # `t` works on demo URLs only
+        self._show_options()
+
     def action_demo(self, delta: int) -> None:
         self.demo_index = (self.demo_index + delta) % len(self.demo_names)
         demo = self.demo.urls[self.demo_names[self.demo_index]]
-        self.query_one("#url-input", UrlInput).value = demo.url
-        self.notify(f"demo '{demo.name}': {demo.shows}", timeout=4)
-        self._show_all()
+        self.query_one("#url-input", UrlInput).value = demo.url  # the options line says it
 
     def action_view(self, name: str) -> None:
         self.view = name
@@ -215,8 +223,8 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_forget(self) -> None:
-        if self.browser is not None and not any(self.jobs.running(n) for n in JOBS):
-            self.browser.close()
+        if self.browser is not None:
+            self.browser.forget_everything()
         self.browser, self.browser_key = None, None
         self.notify("The browser forgot its connections and caches: the next visit is cold.",
                     timeout=4)
@@ -242,23 +250,19 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         for name in JOBS:
             if self.jobs.running(name):
                 self.jobs.cancel(name)
-                self.browser, self.browser_key = None, None  # its sockets die with the job
+                if name in ("visit", "step"):  # the screen's browser: the job closes it
+                    self.browser, self.browser_key = None, None
         if self.step_cancel is not None:
             self.step_cancel.set()
             self.step_cancel = None
+        if self.steps_iter is not None and self.stepper is not None:
+            self.stepper.finish()  # a visit stepped through ends here: nothing more to run
         self.steps_iter = None
 
-    def _checked_url(self) -> bool:
-        problem = view.url_problem(self.typed)
-        if problem:
-            self.notify(problem, severity="warning", timeout=6)
-        return not problem
-
     def action_visit(self) -> None:
-        if not self._checked_url():
-            return
         self._stop_jobs()
         browser = self._browser()
+        self.book.visit = None
         self.stepper = view.VisitStepper(live=True)
         self.playback.attach(self.stepper)
         self.running = f"visiting {self.typed}"
@@ -288,8 +292,6 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_step_visit(self) -> None:
-        if not self._checked_url():
-            return
         self._stop_jobs()
         import threading
 
@@ -308,7 +310,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         if steps is None:
             return
         self.running = "running the next step"
-        self.jobs.start("step", lambda _: view.next_step(steps), on_done=self._step_done,
+        self.jobs.start("step", view.step_work(steps, self.browser), on_done=self._step_done,
                         on_failed=self._step_failed, expected=(Exception,))
         self.refresh_bindings()
         self._show_status()
@@ -336,8 +338,6 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_cold_warm(self) -> None:
-        if not self._checked_url():
-            return
         self._stop_jobs()
         self.book.compare = []
         self.running = "cold, warm, new connection…"
@@ -359,8 +359,6 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_repeat(self) -> None:
-        if not self._checked_url():
-            return
         self._stop_jobs()
         self.book.repeats, self.book.repeats_wanted = [], self.options.repeats
         self.running = f"{self.options.repeats} visits…"
@@ -411,12 +409,14 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def _show_all(self) -> None:
         self.query_one("#url-tabs", Static).update(view.tabs_line(self.view))
-        self.query_one("#url-options", Static).update(
-            view.options_line(self.options, self.demo is not None,
-                              view.is_demo_url(self.typed)))
+        self._show_options()
         self._show_steps()
         self._show_compare()
         self._show_percentiles()
+
+    def _show_options(self) -> None:
+        self.query_one("#url-options", Static).update(
+            view.options_line(self.options, self.demo, self.typed))
 
     def _shown_steps(self) -> list:
         return self.stepper.steps[:self.stepper.position] if self.stepper is not None else []

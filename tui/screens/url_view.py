@@ -68,7 +68,8 @@ class VisitStepper:
 
     def seek(self, position: int) -> None:
         if position <= len(self.steps):
-            self.position = position
+            # Never back to nothing: the first step stays in view once it ran.
+            self.position = max(position, min(1, len(self.steps)))
         elif not self.finished and not self.busy and self._advance is not None:
             self.busy = True
             self._advance()
@@ -108,6 +109,18 @@ def start_demo():
     return DemoInternet().start()
 
 
+def demo_work(job):
+    """The demo job: the loopback internet, stopped again if the screen went meanwhile (a
+    quick R must not leave a whole internet running)."""
+    from ..kit.jobs import JobCancelled
+
+    demo = start_demo()
+    if job.cancelled:
+        demo.stop()
+        raise JobCancelled
+    return demo
+
+
 def is_demo_url(typed: str) -> bool:
     from ...engine.nettrace.demo import ZONE
     from ...engine.nettrace.url_parse import parse_url
@@ -117,17 +130,6 @@ def is_demo_url(typed: str) -> bool:
     except ValueError:
         return False
     return host == ZONE or host.endswith("." + ZONE)
-
-
-def url_problem(typed: str) -> str:
-    """Why `typed` cannot be visited (one line), or "" when it can."""
-    from ...engine.nettrace.url_parse import parse_url
-
-    try:
-        parse_url(typed)
-    except ValueError as error:
-        return str(error)
-    return ""
 
 
 def browser_settings(typed: str, options: Options, demo) -> tuple[tuple, object]:
@@ -181,6 +183,19 @@ def next_step(steps: Iterator[Step]) -> Step | None:
     return next(steps, None)
 
 
+def step_work(steps: Iterator[Step], browser) -> Callable:
+    """One step of a visit stepped through; a cancelled step closes its browser's sockets
+    from this thread, the one using them."""
+    def work(job):
+        try:
+            return next_step(steps)
+        finally:
+            if job.cancelled and browser is not None:
+                browser.close()
+
+    return work
+
+
 def cold_warm_work(typed: str, browser) -> Callable:
     from ...engine.nettrace.visit import cold_warm
 
@@ -219,13 +234,17 @@ def tabs_line(current: str) -> Content:
     return views_line([VIEW_TITLES[name] for name in VIEWS], VIEWS.index(current), "v next")
 
 
-def options_line(options: Options, demo_ready: bool, demo_url: bool) -> Content:
-    """What the next visit will use, in one line."""
+def options_line(options: Options, demo, typed: str) -> Content:
+    """What the next visit will use, in one line: the demo it is (and what it shows), or the
+    real network."""
     parts: list[str | tuple[str, str]] = []
-    if demo_url:
-        parts.append(("demo internet", "bold"))
+    named = next((u for u in demo.urls.values() if u.url == typed), None) if demo else None
+    if demo is not None and is_demo_url(typed):
+        parts.append((f"demo {named.name}" if named else "demo internet", "bold"))
         parts.append(" · CA " + ("trusted" if options.trust_demo else "not trusted") + " (t)")
-    elif not demo_ready:
+        if named is not None:
+            parts.append((f" · {named.shows}", "$text-muted"))
+    elif demo is None:
         parts.append(("starting the demo internet…", "$text-muted"))
     else:
         parts.append(("the real network", "bold"))
@@ -354,7 +373,9 @@ def status_text(stepper: VisitStepper | None, visit: Visit | None, running: str,
         return Text("Enter: visit · s: step through · e: edit the URL · d: next demo",
                     style="dim")
     text = playback.copy()
-    if visit is not None and stepper.finished:
+    if visit is None and stepper.finished:
+        text.append("  ✗ stopped")
+    elif visit is not None and stepper.finished:
         failed = PHASE_TITLES.get(visit.failed_phase, "the visit")
         verdict = (f"✓ {report.ms(visit.total)}" if visit.ok else
                    "✗ stopped" if visit.cancelled else f"✗ {failed} failed")

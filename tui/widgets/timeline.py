@@ -162,13 +162,16 @@ class Timeline(CellCanvas):
         return min(len(self.model.rows), self._max_rows(viewport.height)) + 1
 
     def shown_rows(self, room: int) -> list[int]:
-        """The rows that fit in `room` lines, the selected span's row always among them."""
+        """The rows that fit in `room` lines: the first ones, or, when the selected span's row
+        lies further down, a run of neighbouring rows ending at it (a waterfall keeps the steps
+        just before the selected one in view, never a lone row cut out of its order)."""
         model = self.model
-        shown = list(range(len(model.rows)))[: max(room, 1)]
+        count, room = len(model.rows), max(room, 1)
         chosen = model.selected_row
-        if chosen is not None and chosen not in shown:
-            shown[-1] = chosen
-        return shown
+        if count <= room or chosen is None or chosen < room:
+            return list(range(min(count, room)))
+        start = min(chosen - room + 1, count - room)
+        return list(range(start, start + room))
 
     def build_rows(self, width: int, height: int) -> list[Row]:
         model = self.model
