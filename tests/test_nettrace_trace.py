@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from microgpt_tui.engine.light import SPEED_IN_FIBRE_KM_S
-from microgpt_tui.engine.nettrace import report
+from microgpt_tui.engine.nettrace import report, tls_step
 from microgpt_tui.engine.nettrace.browser import Browser
 from microgpt_tui.engine.nettrace.demo import NAMES, DemoInternet
 from microgpt_tui.engine.nettrace.steps import PHASES, Step, Visit
@@ -291,12 +291,16 @@ def test_a_cancel_while_running_stops_at_the_next_step(net):
     assert result.cancelled and phases(result.steps) == ["parse", "dns"]
 
 
-def test_a_silent_tls_handshake_can_be_cancelled(net):
+def test_a_silent_tls_handshake_can_be_cancelled(net, monkeypatch):
     cancel = threading.Event()
-    timer = threading.Timer(0.05, cancel.set)
-    timer.start()
+    handshake = tls_step.handshake
+
+    def cancelled_while_waiting(*args, **kwargs):
+        cancel.set()  # `c` pressed while the ClientHello waits for an answer that never comes
+        return handshake(*args, **kwargs)
+
+    monkeypatch.setattr(tls_step, "handshake", cancelled_while_waiting)
     result = visit(net, "timeout", cancel=cancel, walk=False)  # the timeout is BOUND_S
-    timer.join()
     assert result.cancelled and result.error == "TLS: cancelled"
 
 

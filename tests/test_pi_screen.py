@@ -214,6 +214,7 @@ async def test_bursts_cancel_modes_and_reset():
         assert screen.run.tally == engine_tally(screen)
         # Cancel keeps the darts counted before it (an exact prefix of the stream). The plain
         # Python loop would need minutes for 10^9 darts, so the cancel surely comes first.
+        before = screen.run.tally.darts
         await send_keys(pilot, "9")
         await wait_until(lambda: screen.burst_power == 9, "the burst to start")
         assert screen.query_one(ProgressBar).display
@@ -222,6 +223,9 @@ async def test_bursts_cancel_modes_and_reset():
         await send_keys(pilot, "space", "n", "b", "5", "plus")
         await wait_until(lambda: screen.playback.speed > speed, "the keys sent in a burst")
         assert not screen.playback.playing and screen.burst_power == 9
+        # Cancelled once it has counted some darts (on a busy machine the first piece can take
+        # a while): a burst that counted none would leave no step to take back.
+        await wait_until(lambda: screen.run.tally.darts > before, "the burst's first darts")
         await send_keys(pilot, "c")
         await wait_until(lambda: screen.burst_power is None, "the burst to be cancelled")
         await settle(pilot)
