@@ -44,7 +44,7 @@ COMMANDS = ("data", "pi", "grad", "train", "sample", "kernels", "notes", "matmul
 # Cases after the first CASES, all of one later command: the earlier cases stay as they were.
 # `http` gets no URL, so each case is a usage error that stops before any lookup (an unknown
 # --demo name too): the fuzz never reaches a network, loopback or not.
-LATER_COMMANDS = ("http",) * 6
+LATER_COMMANDS = ("http",) * 6 + ("bits", "light", "sort") * 3
 GLOBAL_OPTIONS = [("seed", "--seed", False), ("data", "--data", False)]
 
 GOOD: dict[str, list[str]] = {
@@ -62,6 +62,8 @@ GOOD: dict[str, list[str]] = {
     "algo": ["ikj", "tiled", "strassen", "blas", "all"], "tile": ["8", "16"],
     "cutoff": ["32", "64"], "threads": ["1", "2"], "dtype": ["f64", "f32"],
     "timeout": ["0.5", "5"], "repeat": ["1", "3"], "km": ["0", "1000"],
+    "width": ["8", "64"], "format": ["half", "double"], "ghz": ["3", "0.5"],
+    "order": ["random", "sorted", "all"],
 }
 JUNK = ["", " ", "0", "-1", "-0", "1.5", "nan", "NaN", "inf", "-inf", "1e309", "1e-310",
         "5e-324", "9" * 40, "-" + "9" * 40, "0x10", "１２", "٣", "1e999999999", "abc",
@@ -79,6 +81,7 @@ BAD: dict[str, list[str]] = {  # beside JUNK: out of range, or valid but far too
     "algo": ["bogus", "ALL"], "tile": ["1000000"], "cutoff": ["1000000000"],
     "threads": ["100000"], "dtype": ["f16", "float"],
     "timeout": ["121", "1e-400"], "repeat": ["1001"], "km": ["40076"],
+    "width": ["7", "128"], "format": ["quad"], "ghz": ["1e30"], "order": ["shuffled"],
 }
 READ_OPTIONS = {"data", "resume", "checkpoint", "file"}
 WRITE_OPTIONS = {"save", "trace", "output"}

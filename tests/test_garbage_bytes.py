@@ -36,7 +36,7 @@ NOISE = bytes(byte for byte in range(256) if byte not in LEFT_OUT)
 
 # Screen → the keys that open it from home (question 5's second part is one `]` away).
 SCREENS = {"home": "", "pi": "3", "backprop": "5", "training": "5]", "cuda": "6",
-           "matmul": "2", "url": "4"}
+           "matmul": "2", "url": "4", "bits": "1", "light": "1]", "sort": "1]]"}
 
 
 def _noise(rng: random.Random, count: int) -> bytes:

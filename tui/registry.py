@@ -69,12 +69,31 @@ QUESTIONS: tuple[Question, ...] = (
         "q1_computers.md",
         (
             ScreenSpec(
-                "basics",
-                "Binary, light and merge sort",
-                None,
-                "Type a number and watch it become binary, hex and two's complement; how far "
-                "light travels in a clock cycle; merge sort stepped split by split, with its "
-                "n log n comparisons counted.",
+                "bits",
+                "13 in binary",
+                "microgpt_tui.tui.screens.bits:BitsScreen",
+                "Type a number and watch it become binary by repeated division, hex and two's "
+                "complement; toggle its bits; see how a float is stored and why 0.1 + 0.2 ≠ 0.3.",
+                commands=(_cli("bits", "an integer in binary, hex, two's complement; "
+                                       "--float: its IEEE-754 layout"),),
+            ),
+            ScreenSpec(
+                "light",
+                "The speed of light",
+                "microgpt_tui.tui.screens.light:LightScreen",
+                "How far light goes in a clock cycle, round trips between cities over fibre, "
+                "and the latency ladder from L1 to the far side of the Earth.",
+                commands=(_cli("light", "light's time over a distance or between cities, "
+                                        "in vacuum and fibre"),),
+            ),
+            ScreenSpec(
+                "sort",
+                "Merge sort",
+                "microgpt_tui.tui.screens.mergesort:MergeSortScreen",
+                "Merge sort stepped split by split and merge by merge, its comparisons counted "
+                "against n log n, beside Python's own Timsort.",
+                commands=(_cli("sort", "merge sort's comparisons against n·log₂ n, fitted; "
+                                       "Timsort beside it"),),
             ),
         ),
     ),

@@ -48,7 +48,14 @@ class DemoInternet(StartStop):
     def start(self) -> DemoInternet:
         from .demo_ca import DemoCA
         from .dns_server import DemoDns
-        from .web_server import SilentServer, WebServer, closed_port, html_page, redirect
+        from .web_server import (
+            SilentServer,
+            WebServer,
+            closed_port,
+            html_page,
+            redirect,
+            stylesheet,
+        )
 
         try:
             self.dns = dns = DemoDns(hosts={name: "127.0.0.1" for name in HOSTS},
@@ -64,7 +71,8 @@ class DemoInternet(StartStop):
                                                  not_after=now - timedelta(days=30)),
                      f"wrong.{ZONE}": ca.issue([f"other.{ZONE}"])}
             page = html_page("The demo internet")
-            routes = {"/": page, "/old": redirect("/moved", 301), "/moved": redirect("/", 302)}
+            routes = {"/": page, "/style.css": stylesheet(), "/old": redirect("/moved", 301),
+                      "/moved": redirect("/", 302)}
             https = self._run(WebServer(routes, certs=certs, default_cert=good))
             http1 = self._run(WebServer(routes, certs=certs, default_cert=good, http2=False))
             home = f"https://www.{ZONE}:{https.address[1]}/"
