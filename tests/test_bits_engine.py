@@ -147,6 +147,16 @@ STRUCT_SIGNED = {8: "b", 16: "h", 32: "i", 64: "q"}
 STRUCT_UNSIGNED = {8: "B", 16: "H", 32: "I", 64: "Q"}
 
 
+def test_twos_complement_of_a_magnitude_wider_than_the_register():
+    complement = B.twos_complement(-300, 8)  # 8 bits keep 300 mod 256 = 44
+    assert (complement.wraps, complement.kept, complement.flipped, complement.result) == (
+        True, 44, 255 - 44, (256 - 300) % 256)
+    assert complement.result == 212 == B.fit(-300, 8).unsigned
+    small = B.twos_complement(-13, 8)
+    assert (small.wraps, small.kept, small.flipped, small.result) == (False, 13, 242, 243)
+    assert B.twos_complement(-256, 8).wraps and not B.twos_complement(-255, 8).wraps
+
+
 def test_twos_complement_matches_struct_at_every_width():
     rng = random.Random(3)
     for width, code in STRUCT_SIGNED.items():
@@ -211,6 +221,16 @@ def test_toggling_a_bit():
         B.toggle_bit(13, -1, 8)
 
 
+def test_a_bit_is_worth_what_the_reading_in_use_says():
+    assert B.bit_worth(7, 8, signed=True) == -128 and B.bit_worth(7, 8, signed=False) == 128
+    assert B.bit_worth(3, 8, signed=True) == 8
+    unsigned, signed = B.toggle_bit(4, 7, 8), B.toggle_bit(-13, 7, 8)
+    assert (unsigned.read_signed, unsigned.worth) == (False, 128)
+    assert (signed.read_signed, signed.worth) == (True, -128)
+    with pytest.raises(ValueError):
+        B.bit_worth(8, 8, signed=False)
+
+
 def test_binary_steps_fill_the_register_from_the_right():
     steps = B.binary_steps(13, 8)
     assert [s.register for s in steps] == ["·······1", "······01", "·····101", "00001101"]
@@ -265,6 +285,8 @@ def test_typed_numbers_are_read_exactly(text, exact, negative, special):
     ("1e99999", "beyond"), ("1..2", "not a number"), ("e5", "not a number"),
     (".", "not a number"), ("1" * 3000, "too long"), ("0x1.8p3", "not a base-16"),
     ("1/", "not a number"), ("--1", "not a number"), ("1 2", "not a number"),
+    ("٣", "not a number"), ("١٢.٥", "not a number"), ("1e٣", "not a number"),
+    ("1.٥", "not a number"), ("٣/4", "not a number"),
 ])
 def test_bad_real_numbers_are_refused(text, words):
     with pytest.raises(ValueError, match=words):

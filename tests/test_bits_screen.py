@@ -121,6 +121,20 @@ async def test_a_negative_number_takes_the_twos_complement_steps():
         assert register(screen) == "00001101"
         await pilot.press("n", "n")
         assert "read signed is −13" in explained(screen)
+        assert "2^8 − 13 = 243" in explained(screen)
+
+
+async def test_a_negative_number_too_big_for_the_width_states_its_modular_arithmetic():
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bits(pilot)
+        await enter(pilot, screen, "-300")
+        assert "(2^8 − 300) mod 2^8 = 212" in explained(screen)
+        assert "2^8 − 300 = 212" not in explained(screen).replace("(2^8 − 300) mod", "")
+        await pilot.press("b")  # the flip: 8 bits keep 300 mod 256 = 44 to flip
+        assert "8 bits keep 300 mod 2^8 = 44" in explained(screen)
+        assert "2^8 − 1 − 44 = 211" in explained(screen)
+        assert register(screen) == format(211, "08b")
 
 
 async def test_widths_cycle_and_show_what_wraps():
@@ -162,8 +176,11 @@ async def test_the_cursor_and_toggling_bits():
         assert screen.cursor == 7
         await pilot.press("t")
         assert screen.query_one(NumberInput).value == "132"  # read unsigned, as 4 was
-        assert "(worth −2^7)" in shown(screen, "#bits-integer")
+        # 132 is read unsigned: its top bit is worth +2^7 there (−2^7 only read signed)
+        assert "(worth 2^7 read unsigned)" in shown(screen, "#bits-integer")
+        assert "worth 2^7 read unsigned (−2^7 read signed" in explained(screen)
         await enter(pilot, screen, "-13")
+        assert "(worth −2^7 read signed)" in shown(screen, "#bits-integer")
         await pilot.press("t")  # bit 7 of 11110011: a negative number stays read signed
         assert screen.query_one(NumberInput).value == "115"
 
@@ -269,6 +286,48 @@ async def test_bad_input_is_shown_inline_and_the_text_kept():
         await enter(pilot, screen, "7")
         assert not error.display and screen.focused is None
         assert register(screen) == "00000111"
+
+
+async def test_a_float_refused_as_a_whole_number_leaves_the_field_for_2():
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bits(pilot)
+        await enter(pilot, screen, "0.1")
+        assert "2 shows it as a float" in shown(screen, "#bits-error")
+        field = screen.query_one(NumberInput)
+        assert screen.focused is None and field.value == "0.1"  # 2 is a key, not a digit
+        await pilot.press("2")
+        assert screen.view == "float" and field.value == "0.1"
+        assert not screen.query_one("#bits-error", Static).display
+
+
+async def test_a_24_digit_number_fits_80x24_at_every_step():
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_bits(pilot)
+        typed = "123456789012345678901234"
+        await enter(pilot, screen, typed)
+        problems = []
+        for keys in [[], ["g"], ["n"], *[["n"] * 10] * 4, ["G"], ["w"], ["w"], ["w"]]:
+            await pilot.press(*keys)
+            await pilot.pause()
+            problems += [f"{screen.stepper.position}: {p}" for p in views_fit(screen)]
+            if screen.stepper.position == 41:  # stepping: the digits found so far, in full
+                summary = shown(screen, "#bits-integer").splitlines()[0]
+                assert "so far:" in summary and summary.endswith("(41 of 77 digits)")
+        assert problems == []
+        summary = shown(screen, "#bits-integer").splitlines()[0]
+        assert summary.startswith(typed + " = 0b")  # the room is used: every decimal digit
+        assert "(lost 123" in shown(screen, "#bits-integer") or screen.width == 64
+
+
+def test_a_nan_sum_says_nan():
+    from microgpt_tui.engine.basics import floats as F
+    from microgpt_tui.tui.screens import bits_view as view
+    text = view.sum_content(F.analyse("inf + -inf"), 78).plain
+    assert "exact sum    NaN" in text and "rounds to  → NaN" in text and "—" not in text
+    text = view.sum_content(F.analyse("inf + 1"), 78).plain
+    assert "exact sum    +infinity" in text
 
 
 async def test_a_big_number_steps_and_fits_the_screen():

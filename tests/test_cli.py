@@ -194,6 +194,13 @@ def test_an_ascii_only_terminal_gets_ascii_not_a_crash(argv, encoding):
         assert b"x.grad += 2 x 1 -> 2" in result.stdout
 
 
+def test_ascii_fallback_writes_an_exponent_as_one_caret():
+    from microgpt_tui.tui.cli.output import ASCII_FALLBACK
+
+    text = "×10⁻⁵¹ m; n³; 2²⁰; π ≈ 3"
+    assert text.encode("ascii", ASCII_FALLBACK) == b"x10^-51 m; n^3; 2^20; pi ~= 3"
+
+
 @pytest.fixture
 def full_disk(tmp_path):
     """A device node like /dev/full (every write fails with ENOSPC), made in tmp_path."""

@@ -159,6 +159,8 @@ def test_each_rung_carries_light_distance_and_its_log_bar():
 
 def test_the_network_rungs_agree_with_the_fibre_floors():
     continent, far_side = light.LADDER[-2], light.LADDER[-1]
+    assert [rung.floor_km is not None for rung in light.LADDER] == [False] * 5 + [True] * 2
+    assert continent.seconds == pytest.approx(round_trip_floor(continent.floor_km), rel=0.05)
     assert continent.seconds == pytest.approx(round_trip_floor(4000), rel=0.05)
     assert far_side.seconds == pytest.approx(round_trip_floor(light.HALF_CIRCUMFERENCE_KM),
                                              rel=0.05)
@@ -234,6 +236,11 @@ def test_toronto_is_not_split_at_its_to():
     (".5 km", "distance", 0.5), ("0", "distance", 0), ("100 ft", "distance", 0.03048),
     ("3 GHz", "frequency", 3e9), ("3ghz", "frequency", 3e9), ("2.4 GHz", "frequency", 2.4e9),
     ("100 MHz", "frequency", 1e8), ("50 Hz", "frequency", 50), ("1 THz", "frequency", 1e12),
+    # case decides the prefix where it matters: milli against mega
+    ("5 mHz", "frequency", 5e-3), ("5 MHz", "frequency", 5e6), ("100 Mhz", "frequency", 1e8),
+    ("1 Mm", "distance", 1000), ("1 mm", "distance", 1e-6), ("2 megametres", "distance", 2000),
+    ("5 millihertz", "frequency", 5e-3), ("2 KHZ", "frequency", 2e3),
+    ("1_000_000 m", "distance", 1000),
 ])
 def test_units_are_read(typed, kind, value):
     quantity = light.parse_quantity(typed)
@@ -243,9 +250,13 @@ def test_units_are_read(typed, kind, value):
 @pytest.mark.parametrize("typed, words", [
     ("", "type a distance"), ("   ", "type a distance"), ("km", "not a number with a unit"),
     ("five km", "not a number"), ("5 ms", "unknown unit 'ms'"), ("5 parsecs", "unknown unit"),
-    ("-3 km", "from 0 to"), ("1e14 km", "from 0 to"), ("0 GHz", "more than 0 Hz"),
-    ("2 PHz", "unknown unit"), ("2000 THz", "at most 1 PHz"), ("1,5 km", "commas only"),
+    ("-3 km", "from 0 to"), ("1e14 km", "from 0 to"), ("0 GHz", "from 1 mHz"),
+    ("0.5 mHz", "from 1 mHz"),
+    ("2 PHz", "unknown unit"), ("2000 THz", "to 1 PHz"), ("1,5 km", "commas only"),
     ("nan km", "not a number"), ("inf", "not a number"), ("1e999 km", "from 0 to"),
+    ("5 mhz", "could be mHz .millihertz. or MHz .megahertz."), ("1 MM", "could be Mm"),
+    ("1__0 km", "underscore goes only between two digits"), ("_10 km", "underscore"),
+    ("10_ km", "underscore"), ("1_,000 km", "underscore"),
 ])
 def test_bad_quantities_say_what_is_wrong(typed, words):
     with pytest.raises(ValueError, match=words):
@@ -263,6 +274,8 @@ def test_calculate_answers_a_distance_or_a_cycle():
 @pytest.mark.parametrize("seconds, words", [
     (0, "0 s"), (1e-9, "1 ns"), (1 / 3e9, "333.3 ps"), (0.0185795, "18.58 ms"),
     (0.99996e-3, "1 ms"), (100e-6, "100 µs"), (1.2822, "1.282 s"), (3.3e7, "381.9 days"),
+    (999.96, "16.67 min"), (59.9996, "1 min"), (90, "1.5 min"), (7200, "2 h"),
+    (1e-45 / 299_792.458, "3.336×10⁻⁵¹ s"), (1e-16, "1×10⁻¹⁶ s"),
 ])
 def test_durations_in_words(seconds, words):
     assert light.format_duration(seconds) == words
@@ -271,6 +284,7 @@ def test_durations_in_words(seconds, words):
 @pytest.mark.parametrize("metres, words", [
     (0, "0 m"), (0.0999308, "9.993 cm"), (0.2998, "29.98 cm"), (5_570_000, "5,570 km"),
     (384_400_000, "384,400 km"), (29_979.2, "29.98 km"), (1.1992, "1.199 m"),
+    (1e-42, "1×10⁻⁴² m"), (0.99996e-9, "1 nm"), (2.5e-11, "2.5×10⁻¹¹ m"),
 ])
 def test_distances_in_words(metres, words):
     assert light.format_distance(metres) == words
@@ -279,3 +293,8 @@ def test_distances_in_words(metres, words):
 def test_three_digits_for_a_band():
     assert light.format_duration(0.1147, digits=3) == "115 ms"
     assert light.format_duration(0.07102, digits=3) == "71 ms"
+
+
+def test_frequencies_in_words():
+    assert [light.format_frequency(hz) for hz in (3e9, 1e8, 999.99e6, 50, 5e-3)] == [
+        "3 GHz", "100 MHz", "1 GHz", "50 Hz", "5 mHz"]

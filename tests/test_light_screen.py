@@ -104,6 +104,25 @@ async def test_bad_input_shows_inline_and_the_text_is_kept():
         assert screen.result == light.light_times(1500)
 
 
+async def test_case_underscores_and_extremes_in_the_calculator():
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_light(pilot)
+        for typed, words in [("5 mhz", "could be mHz (millihertz) or MHz (megahertz)"),
+                             ("1__0 km", "an underscore goes only between two digits")]:
+            await type_in(pilot, screen, typed)
+            assert words in text(screen, "#light-message") and "✗" in text(screen, "#light-message")
+        await type_in(pilot, screen, "5 mHz")
+        assert "5 mHz: one cycle lasts 3.333 min" in text(screen, "#light-calculator")
+        await type_in(pilot, screen, "1 Mm")
+        assert screen.result == light.light_times(1000)
+        await type_in(pilot, screen, "1e-45 km")
+        shown = text(screen, "#light-calculator")
+        assert "1×10⁻⁴² m" in shown and "3.336×10⁻⁵¹ s" in shown and "e-" not in shown
+        await type_in(pilot, screen, "299792458 km")
+        assert "16.67 min" in text(screen, "#light-calculator")
+
+
 async def test_examples_walk_forward_and_back():
     app = make_app(seed=3, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -157,8 +176,24 @@ async def test_a_click_on_a_city_picks_it():
         await pilot.press("2")
         await pilot.click("#light-cities", offset=(2, index_of("Frankfurt")))
         await pilot.pause()
-        assert screen.destination.name == "Frankfurt"
-        assert "London to Frankfurt" in explained(screen)
+        assert screen.origin.name == "Frankfurt"  # 'from' is armed first
+        await pilot.click("#light-cities", offset=(2, index_of("London")))
+        await pilot.pause()
+        assert screen.destination.name == "London"
+        assert "Frankfurt to London" in explained(screen)
+
+
+async def test_the_first_enter_keeps_a_sensible_pair_and_one_city_twice_is_said():
+    app = make_app(seed=3, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_light(pilot)
+        await pilot.press("2", "enter")
+        assert (screen.origin.name, screen.destination.name) == ("London", "New York")
+        assert screen.picking == "to" and "same city" not in text(screen, "#light-pair")
+        await pilot.press("enter")  # the cursor still on London, now for 'to'
+        assert screen.origin == screen.destination
+        assert "Both ends are the same city" in text(screen, "#light-pair")
+        assert explained(screen).startswith("From London to itself")
 
 
 async def test_city_pairs_are_typed_and_bad_names_are_shown_inline():
@@ -218,8 +253,12 @@ async def test_the_ladder_is_a_log_scale_chart_of_orders_of_magnitude():
         assert screen.rung == 2 and ladder(screen)[4].startswith("▸ DRAM read")
         words = explained(screen)
         assert "DRAM read: ~100 ns" in words and "29.98 m in vacuum" in words
-        assert "Source: 'latency numbers' lists" in words
-        await pilot.press("k", "k", "up")
+        assert "Source: 'latency numbers' lists" in words and "hardware moves it" in words
+        await pilot.press("j", "j", "j")  # across a continent: a fibre floor, not hardware's
+        words = explained(screen)
+        assert "A floor, not a typical ping" in words and "4,000 km" in words
+        assert "hardware moves it" not in words
+        await pilot.press(*["k"] * 5, "up")
         assert screen.rung == len(light.LADDER) - 1  # round to the top rung
 
 
@@ -241,20 +280,26 @@ async def test_keys_are_listed_only_where_they_work():
     app = make_app(seed=3, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_light(pilot)
-        city_keys = {"Pick the city", "From: this city", "To: this city", "Swap from and to",
+        keys_shown = {key for _, items in key_sections(screen) for key, _ in items}
+        assert {"e", "/", "d", "D", "v", "1", "2", "3"} <= keys_shown
+        assert "v Next view" in " ".join(lines(app)[-1].split())  # in the key bar too
+        city_keys = {"Pick city", "From: this city", "To: this city", "Swap from and to",
                      "Next city in the list", "Previous city in the list"}
         rung_keys = {"Next rung", "Previous rung"}
         keys = listed(screen)
-        assert {"Type a value", "Next example", "Previous example", "Next view"} <= keys
+        assert {"Edit", "Example", "Previous example", "Next view"} <= keys
         assert not keys & (city_keys | rung_keys)
         await pilot.press("2")
         keys = listed(screen)
-        assert city_keys | {"Type a value"} <= keys
-        assert not keys & (rung_keys | {"Next example"})
+        assert city_keys | {"Edit", "Edit (as e)"} <= keys
+        shown_keys = {key for _, items in key_sections(screen) for key, _ in items}
+        assert {"↓/j", "↑/k", "⏎", "f", "t", "x"} <= shown_keys
+        assert "v Next view" in " ".join(lines(app)[-1].split())
+        assert not keys & (rung_keys | {"Example"})
         await pilot.press("3")
         keys = listed(screen)
         assert rung_keys <= keys
-        assert not keys & (city_keys | {"Type a value", "Next example"})
+        assert not keys & (city_keys | {"Edit", "Example"})
         await pilot.press("e", "d", "f", "enter")  # keys that do nothing here change nothing
         assert screen.view == "ladder" and screen.focused is None
         assert screen.destination.name == "New York"

@@ -66,6 +66,32 @@ def worst_input(values: list[int]) -> list[int]:
 # --- the bounds -----------------------------------------------------------------------------
 
 
+def test_the_estimates_by_hand():
+    # 8 sorted items: 4 merges of 1+1, 2 of 2+2, 1 of 4+4, each comparing its left half: 12
+    assert ms.sorted_input_comparisons(8) == 12.0
+    assert ms.count_merge_sort(range(1, 9)) == 12 and ms.count_merge_sort(range(8, 0, -1)) == 12
+    assert ms.sorted_input_comparisons(1) == 0.0
+    assert ms.average_comparisons(8) == 24 - 10 and ms.average_comparisons(1) == 0.0
+
+
+def test_comparisons_per_level_by_hand():
+    # [2, 1, 4, 3]: the two level-1 merges compare once each; the root compares 1:3 and 2:3,
+    # then copies 3 and 4 without comparing
+    events = list(ms.merge_sort_events([2, 1, 4, 3]))
+    assert ms.comparisons_per_level(events, 4) == [2, 2]
+    assert ms.comparisons_per_level(events[:4], 4) == [0, 1]  # split, split, compare, take
+    assert ms.comparisons_per_level([], 5) == [0, 0, 0] and ms.comparisons_per_level([], 1) == []
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 16, 33, 64])
+def test_comparisons_per_level_add_up_and_stay_under_n(n):
+    events = list(ms.merge_sort_events(ms.make_values(n, "random", seed=n)))
+    per_level = ms.comparisons_per_level(events, n)
+    assert len(per_level) == ms.ceil_log2(n)
+    assert sum(per_level) == events[-1].comparisons
+    assert all(count <= n for count in per_level)
+
+
 def test_the_bounds_by_hand():
     assert [ms.worst_case_comparisons(n) for n in range(0, 9)] == [0, 0, 1, 3, 5, 8, 11, 14, 17]
     assert ms.worst_case_comparisons(16) == 49 and ms.worst_case_comparisons(64) == 321

@@ -19,6 +19,7 @@ from microgpt_tui.tui.kit.screen import key_sections
 from microgpt_tui.tui.screens import mergesort_view as view
 from microgpt_tui.tui.screens.mergesort import MergeSortScreen
 from microgpt_tui.tui.widgets.explanation import ExplanationPanel
+from microgpt_tui.tui.widgets.key_bar import shown_bindings
 from microgpt_tui.tui.widgets.split_tree import SplitTree
 
 SEED = 3
@@ -85,6 +86,27 @@ async def test_stepping_forward_and_back_keeps_the_counters_exact():
         await pilot.press("g")
         assert screen.stepper.position == 0
         assert screen.query_one(SplitTree).model == fresh_picture(screen, 0)
+        await pilot.press("end")  # the aliases ? names: home/end, →/←
+        assert screen.stepper.position == len(run.events)
+        await pilot.press("home", "right", "right", "left")
+        assert screen.stepper.position == 1
+
+
+async def test_the_bounds_are_written_with_log2_and_come_from_the_engine():
+    app = make_app(seed=SEED, size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_sort(pilot)
+        counters = text(screen, "#sort-counters")
+        assert "n⌈log₂ n⌉−2^⌈log₂ n⌉+1" in counters and "lg" not in counters
+        assert "lg" not in screen.query_one(ExplanationPanel).text
+        await pilot.press("G")
+        run = screen.stepper.run
+        assert screen.stepper.level_comparisons() == ms.comparisons_per_level(run.events, 16)
+        words = screen.query_one(ExplanationPanel).text
+        assert f"n·log₂ n − 1.25n = {ms.average_comparisons(16):.0f}" in words
+        await pilot.press("o", "G")  # sorted: (n/2)·log₂ n = 32, and exactly that many here
+        words = screen.query_one(ExplanationPanel).text
+        assert "(n/2)·log₂ n = 32" in words and "Sorted with 32 comparisons" in words
 
 
 async def test_the_picture_marks_the_heads_and_brackets_the_node_at_work():
@@ -108,7 +130,7 @@ async def test_play_and_speed():
     app = make_app(seed=SEED, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sort(pilot)
-        await pilot.press("plus", "plus")
+        await pilot.press("plus", "equals_sign")  # = is + unshifted
         assert screen.playback.speed == 5
         await pilot.press("space")
         await wait_until(pilot, lambda: screen.stepper.position >= 10, "playing")
@@ -203,7 +225,11 @@ async def test_counting_can_be_stopped_and_keys_answer_meanwhile(small_sizes, mo
         await wait_until(pilot, lambda: len(screen.book.counts) == 1, "the first count")
         assert screen.book.running == (100, "random", "timsort")
         assert "counting" in text(screen, "#large-table")
-        assert "c stops" in text(screen, "#sort-status")
+        assert "counting Timsort, 10² random items" in text(screen, "#sort-status")
+        assert "Stop counting" in [entry.description for entry in shown_bindings(screen)[0]]
+        status = screen.query_one("#sort-status", Static)
+        longest = view.LargeBook(running=(10**6, "reversed", "timsort"))
+        assert view.large_status(longest, True).cell_length <= status.size.width  # 80×24: no …
         assert "Stop counting" in listed(screen) and "Count n = 10³…10⁶" not in listed(screen)
         assert screen.query_one(ProgressBar).display
         assert screen.query_one(ProgressBar).progress > 0
@@ -217,18 +243,37 @@ async def test_counting_can_be_stopped_and_keys_answer_meanwhile(small_sizes, mo
         assert "Count n = 10³…10⁶" in listed(screen)
 
 
+def on_bar(screen) -> set[str]:
+    return {entry.description for entry in shown_bindings(screen)[0]}
+
+
+def help_keys(screen) -> set[tuple[str, str]]:
+    return {item for _, items in key_sections(screen) for item in items}
+
+
 async def test_keys_are_listed_only_where_they_work():
     app = make_app(seed=SEED, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sort(pilot)
         keys = listed(screen)
-        assert {"Play", "Step", "Step back", "First step", "Last step", "More items (n)",
+        assert {"Play", "Step", "Last step", "Faster", "Slower", "More items (n)",
                 "Fewer items (n)", "Order: random/sorted/reversed", "New random array",
                 "Next view", "Previous part", "Next part"} <= keys
+        assert not keys & {"Step back", "First step"}  # at step 0 there is no going back
         assert "Count n = 10³…10⁶" not in keys and "Stop counting" not in keys
+        assert {("n/→", "Step"), ("G/end", "Last step"), ("+/=", "Faster"),
+                ("-", "Slower")} <= help_keys(screen)  # every key that works, named
+        assert "Step" in on_bar(screen)
+        await pilot.press("n")
+        assert {"Step back", "First step", "Step", "Last step"} <= listed(screen)
+        await pilot.press("G")  # the end: no stepping forward
+        keys = listed(screen)
+        assert not keys & {"Step", "Last step"} and "Step" not in on_bar(screen)
+        assert {("b/←", "Step back"), ("g/home", "First step")} <= help_keys(screen)
+        await pilot.press("g")
         await pilot.press("2")
         keys = listed(screen)
-        assert "Count n = 10³…10⁶" in keys
+        assert "Count n = 10³…10⁶" in keys and ("r/⏎", "Count n = 10³…10⁶") in help_keys(screen)
         assert not keys & {"Play", "Step", "More items (n)", "New random array", "Stop counting"}
         await pilot.press("n", "space", "s", "o")  # nothing of the other view happens here
         assert screen.stepper.position == 0 and screen.settings.n == 16

@@ -223,6 +223,26 @@ class TwosComplement:
     result_bits: str  # equals pattern(value, width)
     carries: int  # how many low bits the +1 turned from 1 to 0 before one 0 became 1
 
+    @property
+    def kept(self) -> int:
+        """|value| mod 2^width: what the register keeps of the magnitude it flips."""
+        return int(self.magnitude_bits, 2)
+
+    @property
+    def wraps(self) -> bool:
+        """Whether |value| ≥ 2^width, so that the flip works on |value| mod 2^width."""
+        return abs(self.value) >> self.width != 0
+
+    @property
+    def flipped(self) -> int:
+        """The flipped pattern read unsigned: 2^width − 1 − kept."""
+        return int(self.flipped_bits, 2)
+
+    @property
+    def result(self) -> int:
+        """The final pattern read unsigned: (2^width − |value|) mod 2^width for value < 0."""
+        return int(self.result_bits, 2)
+
 
 def twos_complement(value: int, width: int) -> TwosComplement:
     """The flip-and-add-one steps for a negative value (for 0 and up there is nothing to do:
@@ -253,6 +273,23 @@ class Toggle:
     unsigned: int  # the new pattern read unsigned
     signed: int  # … and as two's complement
     value: int  # the reading the caller asked for (signed or unsigned)
+    read_signed: bool = False  # which reading `value` is
+    worth: int = 0  # what the flipped bit is worth under that reading
+
+
+def bit_worth(position: int, width: int, signed: bool) -> int:
+    """What bit `position` of a `width`-bit pattern adds when it is 1: 2^position, except the
+    top bit read as two's complement, which weighs −2^(width−1)."""
+    _check_width(width)
+    if not 0 <= position < width:
+        raise ValueError(f"bit {position} is not in {width} bits (0 to {width - 1})")
+    return -(1 << position) if signed and position == width - 1 else 1 << position
+
+
+def reads_signed(value: int) -> bool:
+    """The reading a register keeps for value: two's complement for a negative number,
+    unsigned otherwise."""
+    return value < 0
 
 
 def toggle_bit(value: int, position: int, width: int, signed: bool | None = None) -> Toggle:
@@ -265,9 +302,10 @@ def toggle_bit(value: int, position: int, width: int, signed: bool | None = None
     before = pattern(value, width)
     after = format(int(before, 2) ^ (1 << position), f"0{width}b")
     unsigned, as_twos = int(after, 2), as_signed(after)
-    read_signed = value < 0 if signed is None else signed
+    read_signed = reads_signed(value) if signed is None else signed
     return Toggle(width, position, before, after, unsigned, as_twos,
-                  as_twos if read_signed else unsigned)
+                  as_twos if read_signed else unsigned, read_signed,
+                  bit_worth(position, width, read_signed))
 
 
 # -- the steps the screen and the CLI play -----------------------------------------------------

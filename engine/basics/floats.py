@@ -25,8 +25,10 @@ from .bits import PREFIXES, parse_integer
 
 MAX_DIGITS = 2000  # digits in a typed decimal (a 4096-bit integer has 1234)
 MAX_EXPONENT = 1000  # |e| in 1e…: far beyond every format's range, still cheap to hold exactly
+# [0-9], not \d: \d also takes other scripts' digits ('٣'), which parse_integer refuses too.
 DECIMAL = re.compile(
-    r"(?P<whole>\d+(?:_\d+)*)?(?:\.(?P<part>\d+(?:_\d+)*)?)?(?:e(?P<exp>[+-]?\d+))?")
+    r"(?P<whole>[0-9]+(?:_[0-9]+)*)?(?:\.(?P<part>[0-9]+(?:_[0-9]+)*)?)?"
+    r"(?:e(?P<exp>[+-]?[0-9]+))?")
 SPECIALS = {"inf": "inf", "infinity": "inf", "nan": "nan"}
 
 

@@ -34,6 +34,7 @@ HALF_CIRCUMFERENCE_KM = math.pi * EARTH_MEAN_RADIUS_KM  # the farthest two point
 
 MAX_DISTANCE_KM = 1e13  # about a light year: beyond it times stop meaning anything here
 MAX_FREQUENCY_HZ = 1e15  # 1 PHz, ultraviolet light: no clock runs faster
+MIN_FREQUENCY_HZ = 1e-3  # 1 mHz, a cycle of 16.67 min: the slowest unit the calculator reads
 
 # Measured pings run above the fibre floor: cables detour, routers and queues add time. Between
 # well-connected cities on direct cables about 1.3× (London–New York: floor 54.6 ms, pings
@@ -87,8 +88,8 @@ class ClockCycle:
 
 def per_cycle(frequency_hz: float) -> ClockCycle:
     """How far light goes in one cycle of a clock at `frequency_hz` (3 GHz → 9.99 cm)."""
-    if not (math.isfinite(frequency_hz) and 0 < frequency_hz <= MAX_FREQUENCY_HZ):
-        raise ValueError(f"a frequency is more than 0 and at most {MAX_FREQUENCY_HZ:g} Hz, "
+    if not (math.isfinite(frequency_hz) and MIN_FREQUENCY_HZ <= frequency_hz <= MAX_FREQUENCY_HZ):
+        raise ValueError(f"a frequency is from {MIN_FREQUENCY_HZ:g} to {MAX_FREQUENCY_HZ:g} Hz, "
                          f"not {frequency_hz}")
     return ClockCycle(float(frequency_hz), 1 / frequency_hz, SPEED_OF_LIGHT_M_S / frequency_hz,
                       SPEED_IN_FIBRE_M_S / frequency_hz)
@@ -96,20 +97,32 @@ def per_cycle(frequency_hz: float) -> ClockCycle:
 
 # -- typed quantities: "5570 km", "30 cm", "3 GHz" -----------------------------------------------
 
+# Unit symbols are read in their own case where case changes the meaning: "mm" is a millimetre
+# and "Mm" a megametre, "mHz" a millihertz and "MHz" a megahertz. Other symbols may be typed in
+# any case ("KM", "ghz"); a spelling that folds onto two symbols ("mhz", "MM") is refused,
+# unless a capital first letter alone says which ("Mhz").
 DISTANCE_UNITS_KM = {
-    "km": 1.0, "kilometre": 1.0, "kilometer": 1.0,
-    "m": 1e-3, "metre": 1e-3, "meter": 1e-3,
-    "cm": 1e-5, "centimetre": 1e-5, "centimeter": 1e-5,
-    "mm": 1e-6, "millimetre": 1e-6, "millimeter": 1e-6,
-    "µm": 1e-9, "um": 1e-9, "micrometre": 1e-9, "micrometer": 1e-9, "micron": 1e-9,
-    "nm": 1e-12, "nanometre": 1e-12, "nanometer": 1e-12,
-    "mi": 1.609344, "mile": 1.609344,  # the international mile, exactly
-    "ft": 0.0003048, "foot": 0.0003048, "feet": 0.0003048,
+    "Mm": 1e3, "km": 1.0, "m": 1e-3, "cm": 1e-5, "mm": 1e-6, "µm": 1e-9, "um": 1e-9,
+    "nm": 1e-12, "mi": 1.609344, "ft": 0.0003048,  # the international mile and foot, exactly
 }
-FREQUENCY_UNITS_HZ = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9, "thz": 1e12}
-_QUANTITY = re.compile(r"^([-+]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([^\d\s].*)?$",
+FREQUENCY_UNITS_HZ = {"mHz": 1e-3, "Hz": 1.0, "kHz": 1e3, "MHz": 1e6, "GHz": 1e9, "THz": 1e12}
+# Spelled-out names: case never matters; a final "s" is dropped ("metres", "megahertz").
+UNIT_NAMES = {
+    "megametre": "Mm", "megameter": "Mm", "kilometre": "km", "kilometer": "km",
+    "metre": "m", "meter": "m", "centimetre": "cm", "centimeter": "cm",
+    "millimetre": "mm", "millimeter": "mm", "micrometre": "µm", "micrometer": "µm",
+    "micron": "µm", "nanometre": "nm", "nanometer": "nm", "mile": "mi", "foot": "ft",
+    "feet": "ft", "millihertz": "mHz", "hertz": "Hz", "kilohertz": "kHz", "megahertz": "MHz",
+    "gigahertz": "GHz", "terahertz": "THz",
+}
+UNIT_WORDS = {"Mm": "megametres", "mm": "millimetres", "mHz": "millihertz", "MHz": "megahertz"}
+# A number: digits with single underscores only between two of them (1_000, as Python and the
+# Bits screen read it), commas checked below, an optional fraction and exponent.
+_QUANTITY = re.compile(r"^([-+]?(?:\d+(?:[_,]\d+)*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*([^\d\s].*)?$",
                        re.IGNORECASE)
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:e[-+]?\d+)?$", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(r"^[-+]?[\d_,.]*")
+_MISPLACED_UNDERSCORE = re.compile(r"__|(?<!\d)_|_(?!\d)")
 
 
 def quote_typed(text: str) -> str:
@@ -126,11 +139,30 @@ class Quantity:
     value: float  # km for a distance, Hz for a frequency
 
 
-def _unit_key(unit: str) -> str:
-    key = unit.strip().lower().replace("μ", "µ")  # Greek mu and the micro sign read the same
-    if key.endswith("s") and key[:-1] in DISTANCE_UNITS_KM and len(key) > 2:
-        key = key[:-1]  # "metres", "miles"
-    return key
+def unit_symbol(unit: str) -> str:
+    """The unit symbol `unit` stands for ("KM" → "km", "metres" → "m", "MHz" → "MHz");
+    ValueError for an unknown unit or one whose case decides between two ("mhz", "MM")."""
+    typed = unit.strip().replace("μ", "µ")  # Greek mu and the micro sign read the same
+    symbols = {**DISTANCE_UNITS_KM, **FREQUENCY_UNITS_HZ}
+    for spelling in (typed, typed[:-1] if typed.endswith("s") and len(typed) > 2 else None):
+        if spelling is None:
+            continue
+        if spelling in symbols:
+            return spelling
+        if spelling.lower() in UNIT_NAMES:
+            return UNIT_NAMES[spelling.lower()]
+        folded = [symbol for symbol in symbols if symbol.lower() == spelling.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        if spelling[0].isupper() and not spelling.isupper():  # "Mhz": the capital says mega
+            same_prefix = [symbol for symbol in folded if symbol[0] == spelling[0]]
+            if len(same_prefix) == 1:
+                return same_prefix[0]
+        if folded:
+            choices = " or ".join(f"{s} ({UNIT_WORDS.get(s, s)})" for s in folded)
+            raise ValueError(f"{quote_typed(unit)} could be {choices}: type it in that case")
+    raise ValueError(f"unknown unit {quote_typed(unit)}: try km, m, cm, mm, µm, mi, ft, or Hz, "
+                     "MHz, GHz")
 
 
 def parse_quantity(text: str) -> Quantity:
@@ -139,6 +171,10 @@ def parse_quantity(text: str) -> Quantity:
     typed = text.strip()
     if not typed:
         raise ValueError("type a distance such as 5570 km or 30 cm, or a frequency such as 3 GHz")
+    leading = _LEADING_NUMBER.match(typed).group()  # type: ignore[union-attr]
+    if _MISPLACED_UNDERSCORE.search(leading):
+        raise ValueError(f"{quote_typed(leading)}: an underscore goes only between two digits, "
+                         "one at a time (1_000)")
     match = _QUANTITY.match(typed)
     if not match:
         raise ValueError(f"{quote_typed(typed)} is not a number with a unit, such as 5570 km "
@@ -148,21 +184,18 @@ def parse_quantity(text: str) -> Quantity:
         raise ValueError(f"{quote_typed(number)}: commas only between groups of three digits "
                          "(5,570)")
     value = float(number.replace(",", "").replace("_", ""))
-    key = _unit_key(unit)
+    key = unit_symbol(unit)
     if key in FREQUENCY_UNITS_HZ:
         hz = value * FREQUENCY_UNITS_HZ[key]
-        if not (math.isfinite(hz) and 0 < hz <= MAX_FREQUENCY_HZ):
-            raise ValueError("a frequency is more than 0 Hz and at most 1 PHz, not "
+        if not (math.isfinite(hz) and MIN_FREQUENCY_HZ <= hz <= MAX_FREQUENCY_HZ):
+            raise ValueError("a frequency is from 1 mHz to 1 PHz, not "
                              f"{quote_typed(typed)}")
         return Quantity("frequency", hz)
-    if key in DISTANCE_UNITS_KM:
-        km = value * DISTANCE_UNITS_KM[key]
-        if not (math.isfinite(km) and 0 <= km <= MAX_DISTANCE_KM):
-            raise ValueError(f"a distance is from 0 to {MAX_DISTANCE_KM:g} km (about a light "
-                             f"year), not {quote_typed(typed)}")
-        return Quantity("distance", km)
-    raise ValueError(f"unknown unit {quote_typed(unit)}: try km, m, cm, mm, µm, mi, ft, or Hz, "
-                     "MHz, GHz")
+    km = value * DISTANCE_UNITS_KM[key]
+    if not (math.isfinite(km) and 0 <= km <= MAX_DISTANCE_KM):
+        raise ValueError(f"a distance is from 0 to {MAX_DISTANCE_KM:g} km (about a light "
+                         f"year), not {quote_typed(typed)}")
+    return Quantity("distance", km)
 
 
 def calculate(text: str) -> LightTimes | ClockCycle:
@@ -290,6 +323,7 @@ class Rung:
     seconds: float
     what: str  # the time in a sentence
     source: str  # where the order of magnitude comes from
+    floor_km: float | None = None  # a fibre floor over this many km one way, not hardware's time
 
     @property
     def vacuum_m(self) -> float:
@@ -306,10 +340,11 @@ class Rung:
         return math.log10(self.seconds / LADDER_FLOOR_S)
 
 
-# Orders of magnitude only: every number here moves with the hardware by a factor of 2 or more.
-# The first five are from the well-known "Latency numbers every programmer should know" (Jeff
+# Orders of magnitude only. The first five are typical times that move with the hardware by a
+# factor of 2 or more, from the well-known "Latency numbers every programmer should know" (Jeff
 # Dean's talks; Peter Norvig, "Teach Yourself Programming in Ten Years", 2001), rounded to the
-# order they stand for; the last two are this module's own fibre floors.
+# order they stand for; the last two are this module's own fibre floors: least times set by
+# distance, which no hardware lowers (real pings run TYPICAL_PING_INFLATION above them).
 LADDER: tuple[Rung, ...] = (
     # The lists' "L1 cache reference 0.5 ns": about 4 cycles of a 4 GHz core.
     Rung("L1 cache hit", 1e-9, "a load served by the core's own level-1 cache",
@@ -328,10 +363,11 @@ LADDER: tuple[Rung, ...] = (
          "data centre", "'latency numbers' lists: round trip within a data centre 500 µs"),
     # Coast to coast in the US is ~4,000 km: the fibre floor alone is 39 ms (pings ~60-70 ms).
     Rung("Across a continent", 40e-3, "a round trip across a continent, ~4,000 km each way",
-         "the fibre floor over 4,000 km (US coast to coast) is 39 ms"),
+         "the fibre floor over 4,000 km (US coast to coast) is 39 ms", floor_km=4000.0),
     # The antipodes are half a circumference, 20,015 km, away: a fibre floor of 196 ms.
     Rung("Earth's far side", 200e-3, "a round trip to the other side of the Earth",
-         "the fibre floor to the antipodes (20,015 km) is 196 ms"),
+         "the fibre floor to the antipodes (20,015 km) is 196 ms",
+         floor_km=HALF_CIRCUMFERENCE_KM),
 )
 LADDER_FLOOR_S = 1e-10  # the left edge of the drawing: bars start here, so 1 ns shows one decade
 LADDER_CEILING_S = 1.0  # the right edge
@@ -340,8 +376,11 @@ LADDER_DECADES = round(math.log10(LADDER_CEILING_S / LADDER_FLOOR_S))
 
 # -- words for numbers (the screen, the CLI and the tests share them) ---------------------------
 
-_TIME_UNITS = ((1e-15, "fs"), (1e-12, "ps"), (1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"))
+_TIME_UNITS = ((1e-15, "fs"), (1e-12, "ps"), (1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s"),
+               (60.0, "min"))
+# Hours, days and years only from two of them on: "90 min" reads better than "1.5 h".
 _LONG_TIME_UNITS = ((31_557_600.0, "years"), (86_400.0, "days"), (3600.0, "h"))
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _digits(value: float, digits: int) -> str:
@@ -350,23 +389,37 @@ def _digits(value: float, digits: int) -> str:
     return f"{value:,.0f}" if "e" in text or value >= 1000 else text
 
 
+def _rounds_to_one_or_more(value: float, digits: int) -> bool:
+    """Whether `value` shows as 1 or more at `digits` digits: 999.96 µs is "1 ms", not
+    "1000 µs"; 59.998 s is "1 min"."""
+    return float(f"{value:.{digits}g}") >= 1
+
+
+def scientific(value: float, digits: int = 4) -> str:
+    """A number too small (or large) for any unit, as people write it: "3.336×10⁻⁵¹"."""
+    mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}×10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
+
+
 def format_duration(seconds: float, digits: int = 4) -> str:
     """A time in the unit that suits it, to `digits` significant digits: "333.3 ps",
-    "18.58 ms", "381.9 days"."""
+    "18.58 ms", "16.67 min", "381.9 days"; below a femtosecond "3.336×10⁻⁵¹ s"."""
     if seconds == 0:
         return "0 s"
     for size, unit in _LONG_TIME_UNITS:
         if seconds >= 2 * size:
             return f"{_digits(seconds / size, digits)} {unit}"
     for size, unit in reversed(_TIME_UNITS):
-        if seconds >= size * 0.9995:  # 999.96 µs reads "1 ms", not "1000 µs"
+        if _rounds_to_one_or_more(seconds / size, digits):
             return f"{_digits(seconds / size, digits)} {unit}"
-    return f"{seconds:.3g} s"
+    return f"{scientific(seconds, digits)} s"
 
 
 def format_distance(metres: float, digits: int = 4) -> str:
     """A distance in the unit that suits it, to `digits` significant digits: "9.993 cm",
-    "29.98 km", "5,570 km"."""
+    "29.98 km", "5,570 km"; below a nanometre "1×10⁻⁴² m"."""
     if metres == 0:
         return "0 m"
     km = metres / 1000
@@ -374,6 +427,14 @@ def format_distance(metres: float, digits: int = 4) -> str:
         return f"{km:,.0f} km"
     for size, unit in ((1e3, "km"), (1.0, "m"), (1e-2, "cm"), (1e-3, "mm"), (1e-6, "µm"),
                        (1e-9, "nm")):
-        if metres >= size * 0.99995:
+        if _rounds_to_one_or_more(metres / size, digits):
             return f"{_digits(metres / size, digits)} {unit}"
-    return f"{metres:.3g} m"
+    return f"{scientific(metres, digits)} m"
+
+
+def format_frequency(hz: float) -> str:
+    """A frequency in the unit that suits it: "3 GHz", "100 MHz", "5 mHz"."""
+    for size, unit in ((1e12, "THz"), (1e9, "GHz"), (1e6, "MHz"), (1e3, "kHz"), (1.0, "Hz")):
+        if _rounds_to_one_or_more(hz / size, 4):
+            return f"{hz / size:.4g} {unit}"
+    return f"{hz * 1e3:.4g} mHz"

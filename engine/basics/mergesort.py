@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -236,6 +236,29 @@ def n_log_n_bound(n: int) -> float:
 
 def n_log2_n(n: int) -> float:
     return n * math.log2(n) if n >= 1 else 0.0
+
+
+def sorted_input_comparisons(n: int) -> float:
+    """(n/2)·log₂ n: merge sort on items already in order (or reversed). Each merge compares
+    only until the shorter run empties, so it costs its left (shorter) half; exact when n is a
+    power of two."""
+    return n_log2_n(n) / 2
+
+
+def average_comparisons(n: int) -> float:
+    """≈ n·log₂ n − 1.25n: merge sort's comparisons on a random order, on average (the
+    constant is about 1.25 when n is a power of two; Knuth, TAOCP 5.2.4). 0 for n ≤ 1."""
+    return n_log2_n(n) - 1.25 * n if n > 1 else 0.0
+
+
+def comparisons_per_level(events: Iterable[MergeSortEvent], n: int) -> list[int]:
+    """The comparisons among `events` on each level of merges, the root's merge first: a list
+    of ⌈log₂ n⌉ counts (the tree's levels of nodes with two items or more; [] for n ≤ 1)."""
+    per_level = [0] * (ceil_log2(n) if n >= 1 else 0)
+    for event in events:
+        if isinstance(event, Compare):
+            per_level[event.depth] += 1
+    return per_level
 
 
 def information_bound(n: int) -> int:

@@ -32,7 +32,7 @@ def _number(text: str, option: str) -> float:
     from ...engine.basics.light_table import quote_typed
 
     try:
-        return float(text.strip().replace("_", ""))
+        return float(text.strip())  # Python's own rule: "1_000" yes, "1__0" and "_1" no
     except ValueError:
         raise CLIError(f"{option} must be a number, not {quote_typed(text)}") from None
 
@@ -139,8 +139,9 @@ def _cycle(args, out: Output) -> int:
     try:
         cycle = light.per_cycle(ghz * 1e9)
     except ValueError:
-        raise CLIError(f"--ghz must be more than 0 and at most {light.MAX_FREQUENCY_HZ / 1e9:,.0f}"
-                       f", not {light.quote_typed(args.ghz)}") from None
+        raise CLIError(f"--ghz must be from {light.MIN_FREQUENCY_HZ / 1e9:g} (1 mHz) to "
+                       f"{light.MAX_FREQUENCY_HZ / 1e9:,.0f}, not {light.quote_typed(args.ghz)}"
+                       ) from None
     record = {"kind": "cycle", "frequency_hz": cycle.frequency_hz, "period_s": cycle.period_s}
     covers = []
     if not args.fibre:
@@ -148,8 +149,8 @@ def _cycle(args, out: Output) -> int:
         covers.append(f"{light.format_distance(cycle.vacuum_m)} in vacuum")
     record["fibre_m"] = cycle.fibre_m
     covers.append(f"{light.format_distance(cycle.fibre_m)} in fibre")
-    out.emit(record, f"{ghz:g} GHz: one cycle lasts {light.format_duration(cycle.period_s)}; "
-                     f"light covers {', '.join(covers)}")
+    out.emit(record, f"{light.format_frequency(cycle.frequency_hz)}: one cycle lasts "
+                     f"{light.format_duration(cycle.period_s)}; light covers {', '.join(covers)}")
     return 0
 
 

@@ -14,6 +14,7 @@ import argparse
 import codecs
 import json
 import math
+import re
 import sys
 import unicodedata
 from typing import Any
@@ -60,11 +61,20 @@ def _ascii_for(char: str) -> str:
     return plain or "?"
 
 
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"
+_FROM_SUPERSCRIPT = str.maketrans(SUPERSCRIPTS, "0123456789-+")
+
+
 def _encode_in_ascii(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
     unencodable = error.object[error.start:error.end]
-    return "".join(_ascii_for(char) for char in unencodable), error.end
+    # A run of superscripts is one exponent: 10⁻⁵¹ → 10^-51 (not 10^-^5^1).
+    pieces = re.split(f"([{SUPERSCRIPTS}]+)", unencodable)
+    return "".join(
+        "^" + piece.translate(_FROM_SUPERSCRIPT) if index % 2 else
+        "".join(_ascii_for(char) for char in piece)
+        for index, piece in enumerate(pieces)), error.end
 
 
 codecs.register_error(ASCII_FALLBACK, _encode_in_ascii)

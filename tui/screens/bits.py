@@ -158,7 +158,11 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self._apply(event.value):
+        # Taken: leave the field. Refused by the integer view but read by the float view: the
+        # error says "2 shows it as a float", so leave the field for 2 to do that (the text
+        # stays, e edits it again). Otherwise stay in the field to fix it.
+        taken = self._apply(event.value)
+        if taken or (self.view == "integer" and not self.float_error):
             self.set_focus(None)
 
     def action_view(self, name: str) -> None:
@@ -226,6 +230,12 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _columns(scroll: VerticalScroll) -> int:
+        """The columns a view's lines may take: its width less a vertical scrollbar's, so that
+        a line fits whether or not the bar is shown."""
+        return max(scroll.size.width - scroll.styles.scrollbar_size_vertical, 40)
+
     def _show(self) -> None:
         # A redraw queued by a resize or the playback timer may come after the screen has
         # been taken down (Esc, a reset): nothing left to draw on.
@@ -235,13 +245,15 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
         error = self.integer_error if self.view == "integer" else self.float_error
         message = self.query_one("#bits-error", Static)
         message.display = bool(error)
-        message.update(Content.styled("✗ " + error, "$text-error") if error else "")
+        # The inline error as every Q1 part shows it: a bold ✗, then the reason.
+        message.update(Content.assemble(("✗ ", "bold $error"), (error, "$error")) if error
+                       else "")
         self.query_one("#bits-tabs", Static).update(
             view.tabs_line(self.view, self.width, self.format))
         explain = self.query_one("#bits-explain", ExplanationPanel)
         if self.view == "integer":
             scroll = self.query_one("#view-integer", VerticalScroll)
-            columns, rows = max(scroll.size.width - 1, 40), max(scroll.size.height, 8)
+            columns, rows = self._columns(scroll), max(scroll.size.height, 8)
             if self.stepper is not None:
                 scene = view.IntegerScene(self.stepper, self.cursor)
                 self.query_one("#bits-integer", Static).update(
@@ -249,7 +261,7 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
                 explain.show(view.integer_explanation(scene))
         else:
             scroll = self.query_one("#view-float", VerticalScroll)
-            columns = max(scroll.size.width - 1, 40)
+            columns = self._columns(scroll)
             shown = self.shown_float
             if isinstance(shown, F.FloatSum):
                 self.query_one("#bits-float", Static).update(view.sum_content(shown, columns))

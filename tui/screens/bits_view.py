@@ -177,11 +177,19 @@ def summary_line(scene: IntegerScene, columns: int) -> Content:
         known = B.read_upward(stepper.divisions_done) if stepper.divisions_done else ""
         total = len(B.division_steps(value))
         known = "·" * (total - len(known)) + known
-        shown = clip(known, columns - 40)
-        name = number(value, 16) if value >= 0 else f"|{number(value, 16)}|"
-        return Content.assemble((name, "bold"), " in binary, so far: ",
-                                (shown, "bold"), f"  ({len(stepper.divisions_done)} of "
-                                f"{total} digits)")
+        middle, suffix = " in binary, so far: ", f"  ({len(stepper.divisions_done)} of " \
+            f"{total} digits)"
+        # The whole line is budgeted: the name shrinks first, down to where the digits
+        # found so far keep at least a dozen columns.
+        name, room = "", 0
+        for name_room in range(max(min(len(str(value)), 40), 5), 4, -1):
+            name = number(value, name_room) if value >= 0 else f"|{number(-value, name_room)}|"
+            room = columns - len(name) - len(middle) - len(suffix)
+            if room >= min(len(known), 12):
+                break
+        line = Content.assemble((name, "bold"), middle, (clip(known, max(room, 1)), "bold"),
+                                suffix)
+        return line if line.cell_length <= columns else line.truncate(columns, ellipsis=True)
     sign = "−" if value < 0 else ""
     forms = [f"{sign}0b{B.to_base(value, 2)}", f"{sign}0o{B.to_base(value, 8)}",
              f"{sign}0x{B.to_base(value, 16)}"]
@@ -192,10 +200,32 @@ def summary_line(scene: IntegerScene, columns: int) -> Content:
                                                             else f" = {powers}")
         if len(full) <= columns:
             return Content.styled(full, "bold")
-    decimal_room = min(columns // 3, len(number(value, 1000)))
-    room = max((columns - decimal_room - 9) // 3, 6)
-    return Content.styled(" = ".join([number(value, decimal_room),
-                                      *(clip(form, room) for form in forms)]), "bold")
+    # The decimal first (it is what was typed), whole where it leaves the three forms ten
+    # columns each; the forms share the rest, a short one giving its spare room to the others.
+    room = columns - 9
+    name = number(value, max(min(len(number(value, 1000)), room - 30), 10))
+    rooms = share([len(form) for form in forms], room - len(name))
+    return Content.styled(" = ".join([name, *(clip(form, width) for form, width
+                                              in zip(forms, rooms, strict=True))]), "bold")
+
+
+def share(lengths: list[int], room: int) -> list[int]:
+    """Columns for texts of these lengths within `room`: each its whole length where that is
+    no more than an equal share, the rest split equally among the longer ones (at least 5)."""
+    rooms = [0] * len(lengths)
+    left, pending = room, sorted(range(len(lengths)), key=lambda i: lengths[i])
+    while pending:
+        equal = left // len(pending)
+        index = pending[0]
+        if lengths[index] <= equal:
+            rooms[index] = lengths[index]
+            left -= lengths[index]
+            pending.pop(0)
+            continue
+        for index in pending:
+            rooms[index] = max(equal, 5)
+        break
+    return rooms
 
 
 def division_rows(scene: IntegerScene, columns: int, rows: int) -> list[Content]:
@@ -229,7 +259,7 @@ def division_rows(scene: IntegerScene, columns: int, rows: int) -> list[Content]
         else:
             register = step.register
             if len(register) > columns - 20:  # the register below shows every bit
-                register = "0x" + format(int(register, 2), f"0{len(register) // 4}x")
+                register = "0x" + "".join(digit for _, digit in B.digit_groups(register, 4))
             text = f"{'flip every bit' if step.kind == 'flip' else 'add one':<16}{register}"
         lines.append(Content.assemble(mark, (clip(text, columns - 2),
                                              "bold" if current else "")))
@@ -282,7 +312,7 @@ def register_rows(bits: str, cursor: int, columns: int, cursor_shown: bool = Tru
                     labels += [gap, " "]
             if (position % 4) == 0:
                 nibble = bits[index - 3:index + 1] if index >= 3 else bits[:index + 1]
-                digit = "·" if "·" in nibble else format(int(nibble, 2), "x")
+                digit = "·" if "·" in nibble else B.digit_groups(nibble, 4)[0][1]
                 hexes += [gap, (digit.rjust(cell) if cell < 3 else f" {digit} ", "bold")]
             else:
                 hexes += [gap, " " * cell]
@@ -305,8 +335,13 @@ def fit_line(scene: IntegerScene, columns: int) -> Content:
     fit = B.fit(scene.value, scene.width)
     value, width = scene.value, scene.width
     line = Content()
-    for room in (24, 14, 8):
-        name = number(value, room)
+    # The numbers shrink one column at a time until the whole line fits: as many digits as
+    # the columns allow.
+    longest = max(min(len(str(value)), 40), 5)
+    rooms = [(longest, room) for room in range(longest, 4, -1)] + \
+        [(room, room) for room in range(longest, 4, -1)]
+    for name_room, room in rooms:
+        name = number(value, name_room)
         if fit.fits_unsigned and fit.fits_signed:
             verdict: list[str | tuple[str, str]] = [(f"{name} fits both ways", "bold")]
         elif fit.fits_unsigned:
@@ -314,7 +349,7 @@ def fit_line(scene: IntegerScene, columns: int) -> Content:
                        f"; read signed, the same bits are {number(fit.signed, room)}"]
         elif fit.fits_signed:
             verdict = [(f"{name} fits signed", "bold"),
-                       f": stored as 2^{width} − {number(-value, room)} = "
+                       f": stored as {power(width)} − {number(-value, room)} = "
                        f"{number(fit.unsigned, room)}"]
         else:
             kept = fit.unsigned if value >= 0 else fit.signed
@@ -332,14 +367,26 @@ def cursor_line(scene: IntegerScene, columns: int) -> Content:
                               "$text-muted")
     toggle = B.toggle_bit(scene.value, scene.cursor, scene.width)
     bit = toggle.before[scene.width - 1 - scene.cursor]
-    worth = (f"−{power(scene.cursor)}" if scene.cursor == scene.width - 1
-             else power(scene.cursor))
-    head = f"cursor: bit {scene.cursor} (worth {worth}) is {bit}; "
-    tail = (f"t → {number(toggle.value, 22)} (unsigned {number(toggle.unsigned, 22)}, "
-            f"signed {number(toggle.signed, 22)})")
+    head = f"cursor: bit {scene.cursor} (worth {worth_words(toggle)}) is {bit}; "
+    tail = ""
+    for room in range(22, 4, -1):
+        tail = (f"t → {number(toggle.value, room)} (unsigned {number(toggle.unsigned, room)}, "
+                f"signed {number(toggle.signed, room)})")
+        if len(head) + len(tail) <= columns:
+            break
     if len(head) + len(tail) > columns:
-        tail = f"t → {number(toggle.value, max(columns - len(head) - 5, 8))}"
-    return Content.assemble(head, ("t", "bold"), tail[1:])
+        tail = f"t → {number(toggle.value, max(columns - len(head) - 5, 5))}"
+    line = Content.assemble(head, ("t", "bold"), tail[1:])
+    return line if line.cell_length <= columns else line.truncate(columns, ellipsis=True)
+
+
+def worth_words(toggle: B.Toggle) -> str:
+    """The bit's worth under the reading in use; the top bit names the reading, since the
+    other one gives it the other sign."""
+    worth = minus(f"-{power(toggle.position)}") if toggle.worth < 0 else power(toggle.position)
+    if toggle.position != toggle.width - 1:
+        return worth
+    return f"{worth} read {'signed' if toggle.read_signed else 'unsigned'}"
 
 
 def integer_content(scene: IntegerScene, columns: int, rows: int) -> Content:
@@ -392,16 +439,25 @@ def integer_explanation(scene: IntegerScene) -> Text:
         if division.bit >= width:
             text.append(f" It falls outside {width} bits: the register cannot keep it.")
     elif step.kind == "flip":
+        complement = B.twos_complement(value, width)
+        kept = number(complement.kept)
         text.append("Two's complement, step 1: ", style="bold")
-        text.append(f"flip every bit of {number(magnitude)} in {width} bits. The flipped "
-                    f"pattern is 2^{width} − 1 − {number(magnitude)}.")
+        if complement.wraps:  # the register holds only |value| mod 2^w to flip
+            text.append(f"{width} bits keep {number(magnitude)} mod {power(width)} = {kept} "
+                        f"of {number(magnitude)}; flip every bit of that.")
+        else:
+            text.append(f"flip every bit of {kept} in {width} bits.")
+        text.append(f" The flipped pattern is {power(width)} − 1 − {kept} = "
+                    f"{number(complement.flipped)}.")
     else:
         complement = B.twos_complement(value, width)
         text.append("Two's complement, step 2: ", style="bold")
         carry = (f"the carry ripples through {complement.carries} trailing 1s"
                  if complement.carries else "no carry: the flipped pattern ends in 0")
-        text.append(f"add one ({carry}). Now the pattern is 2^{width} − {number(magnitude)} = "
-                    f"{number(int(complement.result_bits, 2))}, which read signed is "
+        stored = (f"({power(width)} − {number(magnitude)}) mod {power(width)}"
+                  if complement.wraps else f"{power(width)} − {number(magnitude)}")
+        text.append(f"add one ({carry}). Now the pattern is {stored} = "
+                    f"{number(complement.result)}, which read signed is "
                     f"{number(B.as_signed(complement.result_bits))}. The same adder serves "
                     "signed and unsigned numbers.")
     if stepper.done:
@@ -411,10 +467,15 @@ def integer_explanation(scene: IntegerScene) -> Text:
                         f"low bits, so it wraps modulo 2^{width}: "
                         f"{number(fit.unsigned)} unsigned, {number(fit.signed)} signed.")
         toggle = B.toggle_bit(value, scene.cursor, width)
-        text.append(f"\n\nBit {scene.cursor} is worth "
-                    f"{'−' if scene.cursor == width - 1 else ''}{power(scene.cursor)} "
-                    "(the top bit counts negative when read signed). t flips it: "
-                    f"{clip(toggle.before, 64)} → {clip(toggle.after, 64)}.")
+        other = B.bit_worth(scene.cursor, width, not toggle.read_signed)
+        text.append(f"\n\nBit {scene.cursor} is worth {worth_words(toggle)}")
+        if other != toggle.worth:
+            text.append(f" ({'−' * (other < 0)}{power(scene.cursor)} read "
+                        f"{'unsigned' if toggle.read_signed else 'signed'}: the top bit "
+                        "counts negative when read signed)")
+        else:
+            text.append(" (only the top bit counts negative, and only read signed)")
+        text.append(f". t flips it: {clip(toggle.before, 64)} → {clip(toggle.after, 64)}.")
     return text
 
 
@@ -510,12 +571,21 @@ def error_words(shown: F.FloatLayout, room: int) -> str:
 def neighbour_words(neighbour: F.FloatBits | None, room: int) -> str:
     if neighbour is None:
         return "none"
+    if neighbour.kind == "nan":
+        return "NaN"
     if neighbour.kind == "inf":
         return "−infinity" if neighbour.sign else "+infinity"
     value = neighbour.value
     if value == 0:
         return "−0" if neighbour.sign else "0"
     return decimal(value, room)
+
+
+def special_words(real: F.Real) -> str:
+    """infinity or NaN, as typed or as a sum of them (inf + −inf is NaN)."""
+    if real.special == "inf":
+        return "−infinity" if real.negative else "+infinity"
+    return "NaN"
 
 
 def sum_content(report: F.FloatSum, columns: int) -> Content:
@@ -535,7 +605,8 @@ def sum_content(report: F.FloatSum, columns: int) -> Content:
     lines.append(row(clip(minus(a.real.text), 10), "→ " + neighbour_words(a, room - 2)))
     lines.append(row(clip(minus(b.real.text), 10), "→ " + neighbour_words(b, room - 2)))
     lines.append(row("exact sum", "  " + (decimal(report.exact_sum, room - 2)
-                                          if report.exact_sum is not None else "—")))
+                                          if report.exact_sum is not None
+                                          else special_words(report.computed.real))))
     lines.append(row("tie → even" if computed.tie else "rounds to",
                      "→ " + neighbour_words(computed, room - 2), "bold"))
     lines.append(row(clip(minus(intended.real.text), 10), "→ " + neighbour_words(
@@ -638,5 +709,5 @@ def status_line(view: str, playback: Text, stepper: DivisionStepper | None) -> T
     if not stepper.done:
         text.append("  n next · b back · G end")
     else:
-        text.append("  ←/→ cursor · t flip · w width · g replay")
+        text.append("  ←/→ cursor · t flip · w width · Space replays")
     return text

@@ -51,29 +51,30 @@ class LightScreen(QuestionScreen):
     AUTO_FOCUS = ""  # nothing focused: the screen's keys work at once; `e` types a value
 
     BINDINGS = [
-        Binding("e,slash", "edit", "Type a value", key_display="e"),
-        Binding("d", "example(1)", "Next example"),
+        Binding("e", "edit", "Edit"),
+        Binding("slash", "edit", "Edit (as e)", show=False),
+        Binding("d", "example(1)", "Example"),
         Binding("D", "example(-1)", "Previous example", show=False),
-        Binding("down,j", "move(1)", "Next city in the list", key_display="↓", show=False),
-        Binding("up,k", "move(-1)", "Previous city in the list", key_display="↑", show=False),
-        Binding("enter", "pick", "Pick the city", key_display="⏎"),
+        Binding("down,j", "move(1)", "Next city in the list", key_display="↓/j", show=False),
+        Binding("up,k", "move(-1)", "Previous city in the list", key_display="↑/k", show=False),
+        Binding("enter", "pick", "Pick city", key_display="⏎"),
         Binding("f", "pick('from')", "From: this city", show=False),
         Binding("t", "pick('to')", "To: this city", show=False),
         Binding("x", "swap", "Swap from and to", show=False),
-        Binding("down,j", "rung(1)", "Next rung", key_display="↓"),
-        Binding("up,k", "rung(-1)", "Previous rung", key_display="↑", show=False),
-        Binding("v", "next_view", "Next view", show=False),
+        Binding("down,j", "rung(1)", "Next rung", key_display="↓/j"),
+        Binding("up,k", "rung(-1)", "Previous rung", key_display="↑/k", show=False),
+        Binding("v", "next_view", "Next view"),
         Binding("1", "view('calculator')", "Calculator view", show=False),
         Binding("2", "view('cities')", "City pairs view", show=False),
         Binding("3", "view('ladder')", "Ladder view", show=False),
     ]
     HELP_NOTES = (
-        "1 calculator: e types a distance (5570 km, 30 cm, 384400km; a bare number is km) or "
-        "a frequency (3 GHz), Enter works it out, Esc leaves the field; d/D walk through "
-        "examples. 2 city pairs: ↑/↓ (j/k) move in the list, Enter picks the city for the end "
-        "marked ▸ (from, then to), f/t pick from/to directly, x swaps; or type 'Tokyo to "
-        "Sydney' after e. 3 the ladder: ↑/↓ pick a rung. v next view. Typical pings are a rule "
-        "of thumb: this screen measures nothing."
+        "1 calculator: e (or /) types a distance (5570 km, 30 cm, 384400km; a bare number is "
+        "km; mm ≠ Mm) or a frequency (3 GHz), Enter works it out, Esc leaves the field; d/D "
+        "walk through examples. 2 city pairs: ↑/↓ (j/k) move in the list, Enter picks the city "
+        "for the end marked ▸ (from first, then to), f/t pick from/to directly, x swaps; or "
+        "type 'Tokyo to Sydney' after e. 3 the ladder: ↑/↓ pick a rung. v next view. Typical "
+        "pings are a rule of thumb: this screen measures nothing."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
@@ -85,8 +86,10 @@ class LightScreen(QuestionScreen):
         self.errors = {name: "" for name in INPUT_VIEWS}
         self.result: light.LightTimes | light.ClockCycle = light.calculate(view.EXAMPLES[0])
         self.origin, self.destination = (light.find_city(name) for name in view.DEFAULT_PAIR)
+        # The cursor starts on the 'from' city with 'from' armed: a first Enter keeps the pair
+        # (never London to London); moving first, then Enter, changes where the trip starts.
         self.cursor = CITIES.index(self.origin)
-        self.picking = "to"  # the end the next Enter sets
+        self.picking = "from"  # the end the next Enter sets
         self.rung = 0
 
     # -- layout -----------------------------------------------------------------------------

@@ -20,7 +20,8 @@ PLACEHOLDERS = {
     "cities": "two cities: London to New York",
 }
 HINTS = {
-    "calculator": "km, m, cm, mm, µm, mi, or Hz … GHz · Enter works it out · Esc leaves",
+    "calculator": "km, m, cm, mm, µm, mi, or Hz … GHz (mm ≠ Mm) · Enter works it out · "
+                  "Esc leaves",
     "cities": "two cities (a prefix is enough) · Enter sets them · Esc leaves",
 }
 PARTIAL_BLOCKS = " ▏▎▍▌▋▊▉"  # a bar's last cell, in eighths
@@ -52,7 +53,9 @@ def count(value: float) -> str:
     for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if value >= size:
             return f"{value / size:.4g} {word}"
-    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if value >= 0.001 else light.scientific(value, 3)
 
 
 # -- the calculator --------------------------------------------------------------------------
@@ -100,10 +103,7 @@ def calculator_text(result: light.LightTimes | light.ClockCycle) -> Content:
 
 
 def frequency(hz: float) -> str:
-    for size, unit in ((1e12, "THz"), (1e9, "GHz"), (1e6, "MHz"), (1e3, "kHz")):
-        if hz >= size:
-            return f"{hz / size:.4g} {unit}"
-    return f"{hz:.4g} Hz"
+    return light.format_frequency(hz)
 
 
 def calculator_explanation(result: light.LightTimes | light.ClockCycle) -> str:
@@ -155,8 +155,11 @@ def pair_text(pair: light.CityPair, picking: str) -> Content:
         rows.append(Content.assemble(marker, (f"{label[role]:<5}", "$text-muted"),
                                      (city.name, "bold"), f", {city.country}"))
         rows.append(Content.styled(f"       {_place(city)}", "$text-muted"))
+    same = ([Content.styled("Both ends are the same city: pick another for one of them.",
+                            "$warning")] if pair.origin == pair.destination else [])
     return Content("\n").join([
         *rows,
+        *same,
         "",
         Content.assemble(("Great circle  ", "$text-muted"),
                          (distance_km(pair.distance_km), "bold")),
@@ -174,6 +177,9 @@ def pair_text(pair: light.CityPair, picking: str) -> Content:
 def pair_explanation(pair: light.CityPair) -> str:
     low, high = pair.typical_ping_s
     factor_low, factor_high = light.TYPICAL_PING_INFLATION
+    if pair.origin == pair.destination:
+        return (f"From {pair.origin.name} to itself: no distance, so light takes no time. Pick "
+                "another city for one end: ↑/↓ then Enter, or f / t.")
     return (
         f"{pair.origin.name} to {pair.destination.name}: {distance_km(pair.distance_km)} along "
         "the great circle, the shortest path over the Earth's surface. Fibre laid along it "
@@ -238,9 +244,16 @@ def ladder_text(width: int, selected: int) -> Content:
 def ladder_explanation(selected: int) -> str:
     rung = light.LADDER[selected]
     span = light.LADDER[-1].decades - light.LADDER[0].decades
+    if rung.floor_km is None:
+        kind = "An order of magnitude, not a measurement: hardware moves it by 2× or more."
+    else:
+        low, high = light.TYPICAL_PING_INFLATION
+        kind = (f"A floor, not a typical ping: fibre along the great circle over "
+                f"{distance_km(rung.floor_km)} takes this long there and back, whatever the "
+                f"hardware; measured pings run {low}–{high}× above it.")
     return (
-        f"{rung.name}: ~{duration(rung.seconds)}, {rung.what}. An order of magnitude, not a "
-        f"measurement: hardware moves it by 2× or more.\n\nIn that time light covers "
+        f"{rung.name}: ~{duration(rung.seconds)}, {rung.what}. {kind}\n\nIn that time light "
+        "covers "
         f"{light.format_distance(rung.vacuum_m)} in vacuum "
         f"({light.format_distance(rung.fibre_m)} in fibre).\n\nSource: {rung.source}.\n\n"
         "Each rung is a bar as long as log10 of its time: one tick further right is ten "

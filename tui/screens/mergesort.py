@@ -26,14 +26,16 @@ from ..widgets.explanation import ExplanationPanel
 from ..widgets.split_tree import SplitTree
 from . import mergesort_view as view
 
-PLAYBACK_WORDS = {  # the kit's playback keys in this screen's words; Space and n on the bar
-    "playback_toggle": ("Play", True),
-    "playback_step(1)": ("Step", True),
-    "playback_step(-1)": ("Step back", False),
-    "playback_speed(1)": ("Faster (steps a frame)", False),
-    "playback_speed(-1)": ("Slower", False),
-    "playback_jump(0)": ("First step", False),
-    "playback_jump(1)": ("Last step", False),
+# The kit's playback keys in this screen's words, whether the key bar shows them (Space and n),
+# and how `?` names them: every key that works, the aliases too.
+PLAYBACK_WORDS = {
+    "playback_toggle": ("Play", True, None),
+    "playback_step(1)": ("Step", True, "n/→"),
+    "playback_step(-1)": ("Step back", False, "b/←"),
+    "playback_speed(1)": ("Faster", False, "+/="),
+    "playback_speed(-1)": ("Slower", False, "-"),
+    "playback_jump(0)": ("First step", False, "g/home"),
+    "playback_jump(1)": ("Last step", False, "G/end"),
 }
 STEP_KEYS = {"size", "order"}  # the stepped view only
 
@@ -44,16 +46,18 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
 
     # r does one thing in each view: check_action lets through only the view's binding.
     BINDINGS = [
-        Binding("v", "next_view", "Next view"),
+        Binding("v", "next_view", "Next view", show=False),  # the tabs line says "v next"
         Binding("1", "view('steps')", "Step-by-step view", show=False),
         Binding("2", "view('large')", "Large-n view (counts)", show=False),
         *[replace(binding, description=PLAYBACK_WORDS[binding.action][0],
-                  show=PLAYBACK_WORDS[binding.action][1]) for binding in PLAYBACK_BINDINGS],
+                  show=PLAYBACK_WORDS[binding.action][1],
+                  key_display=PLAYBACK_WORDS[binding.action][2] or binding.key_display)
+          for binding in PLAYBACK_BINDINGS],
         Binding("s", "size(1)", "More items (n)", show=False),
         Binding("S", "size(-1)", "Fewer items (n)", show=False),
         Binding("o", "order", "Order: random/sorted/reversed", show=False),
         Binding("r", "shuffle", "New random array", show=False),
-        Binding("r,enter", "count", "Count n = 10³…10⁶", key_display="r"),
+        Binding("r,enter", "count", "Count n = 10³…10⁶", key_display="r/⏎"),
         Binding("c", "cancel", "Stop counting"),
     ]
     HELP_NOTES = (
@@ -116,8 +120,14 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
             return self.view == "large" and not counting
         if action == "shuffle":
             return self.view == "steps" and self.settings.order == "random"
+        stepper = self.stepper
         if action in STEP_KEYS or action.startswith("playback_"):
-            return self.view == "steps" and self.stepper is not None
+            if self.view != "steps" or stepper is None:
+                return False
+            if action in ("playback_step", "playback_jump"):  # (1,): forward, or to the end
+                forward = parameters[:1] == (1,)
+                return stepper.position < stepper.length if forward else stepper.position > 0
+            return True
         return allowed
 
     def action_view(self, name: str) -> None:
@@ -217,6 +227,7 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
         self.query_one("#sort-settings", Static).update(view.settings_line(self.settings))
         self.query_one("#sort-tree", SplitTree).show(view.picture(stepper))
         self.query_one("#sort-counters", Static).update(view.counters_text(stepper))
+        self.refresh_bindings()  # which step keys work changes with every move
         self._show_words()
 
     def _show_large(self) -> None:

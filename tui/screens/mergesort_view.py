@@ -106,11 +106,7 @@ class EventStepper:
 
     def level_comparisons(self) -> list[int]:
         """Comparisons so far on each level of merges (depth 0: the root's merge)."""
-        per_level = [0] * len(self.run.levels)
-        for event in self.run.events[:self.position]:
-            if isinstance(event, Compare):
-                per_level[event.depth] += 1
-        return per_level
+        return engine.comparisons_per_level(self.run.events[:self.position], self.run.n)
 
 
 # -- the picture -------------------------------------------------------------------------------
@@ -209,9 +205,9 @@ def counters_text(stepper: EventStepper) -> Content:
                   (f" (≤ {event.hi - event.lo - 1})", "$text-muted")]
     second: list[str | tuple[str, str]] = [
         ("worst ", "$text-muted"), (f"{engine.worst_case_comparisons(n):,}", "bold"),
-        (" = n⌈lg n⌉−2^⌈lg n⌉+1  ", "$text-muted"),
-        ("n⌈lg n⌉ ", "$text-muted"), (f"{engine.simple_bound(n):,}", "bold"),
-        ("  n lg n−n+1 ", "$text-muted"), (f"{engine.n_log_n_bound(n):,.0f}", "bold")]
+        (" = n⌈log₂ n⌉−2^⌈log₂ n⌉+1  ", "$text-muted"),
+        ("n⌈log₂ n⌉ ", "$text-muted"), (f"{engine.simple_bound(n):,}", "bold"),
+        ("  n·log₂ n−n+1 ", "$text-muted"), (f"{engine.n_log_n_bound(n):,.0f}", "bold")]
     return Content.assemble(*first, "\n", *second)
 
 
@@ -224,7 +220,7 @@ def _why_n_log_n(n: int) -> str:
             f"levels, and on each level the merges together compare at most n = {n} times (a "
             f"merge of a + b items compares at most a + b − 1 times). So at most {levels} × {n} "
             f"= {engine.simple_bound(n)} comparisons; exactly at most "
-            f"{engine.worst_case_comparisons(n)} = n⌈lg n⌉ − 2^⌈lg n⌉ + 1. No comparison sort "
+            f"{engine.worst_case_comparisons(n)} = n⌈log₂ n⌉ − 2^⌈log₂ n⌉ + 1. No comparison sort "
             f"can do better than ⌈log₂ {n}!⌉ = {engine.information_bound(n)} in its worst case "
             "(n! orders, one yes/no answer per comparison).")
 
@@ -240,9 +236,10 @@ def _ending(run: SortRun) -> str:
     scale = engine.n_log2_n(n)
     head = (f"Sorted with {count} comparisons: {count}/(n·log₂ n) = {count / scale:.2f}. ")
     if run.settings.order == "sorted":
+        half = engine.sorted_input_comparisons(n)
         return head + ("Already sorted: every left item is taken after one comparison with the "
                        "right run's head, then the right run is copied, so each merge costs "
-                       f"only its left half: (n/2)·log₂ n = {scale / 2:.0f}. Timsort finds the "
+                       f"only its left half: (n/2)·log₂ n = {half:.0f}. Timsort finds the "
                        f"one run and stops at n − 1 = {n - 1}.")
     if run.settings.order == "reversed":
         return head + ("Reversed: every right item goes first, then the left run is copied, so "
@@ -250,7 +247,7 @@ def _ending(run: SortRun) -> str:
                        f"the one descending run with n − 1 = {n - 1} comparisons.")
     return head + (f"Random order comes close to the worst case "
                    f"({engine.worst_case_comparisons(n)}): on average about n·log₂ n − 1.25n "
-                   f"= {scale - 1.25 * n:.0f}.")
+                   f"= {engine.average_comparisons(n):.0f}.")
 
 
 def explanation(stepper: EventStepper) -> str:
@@ -394,8 +391,8 @@ def large_status(book: LargeBook, counting: bool) -> Content:
     if counting and book.running is not None:
         n, order, algorithm = book.running
         name = "merge sort" if algorithm == "merge" else "Timsort"
-        return Content.assemble(("● ", "bold"), f"counting {name} on {power(n)} {order} items"
-                                " (pure Python, a worker process)", ("  c stops", "$text-muted"))
+        return Content.assemble(("● ", "bold"), f"counting {name}, {power(n)} {order} items",
+                                (" (in a worker process)", "$text-muted"))
     if book.note:
         return Content(book.note)
     return Content.styled("r (or Enter) counts both sorts at each n and order (≈ 10 s)",
