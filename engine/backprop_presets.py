@@ -122,6 +122,15 @@ class Preset:
     program: str | None = None  # source in the expression language, editable
     builder: Callable[[], BuiltGraph] | None = None
 
+    @property
+    def editable(self) -> bool:
+        """Written in the expression language, so the editor can open (a copy of) it."""
+        return self.program is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} {self.title}"
+
     def build(self) -> BuiltGraph:
         """Evaluate the program (or run the builder); raises ProgramError / NumericError."""
         if self.builder is not None:
@@ -268,6 +277,16 @@ PRESETS: tuple[Preset, ...] = (
     Preset("7", "MicroGPT token", "one token through a tiny MicroGPT (n_embed 4, vocab 5)",
            builder=build_microgpt_token),
 )
+
+
+# The user's program, once one has run from the editor, is kept as one more preset.
+USER_KEY = "8"
+
+
+def user_preset(source: str) -> Preset:
+    """The program the user last ran from the editor, as the preset on key 8."""
+    return Preset(USER_KEY, "Your program", "the program you last ran from the editor",
+                  program=source)
 
 
 def find_preset(key: str) -> Preset:

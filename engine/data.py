@@ -1,11 +1,16 @@
-"""The names dataset: load from a path, the user cache, a download, or the bundled corpus.
+"""The names dataset: an explicit file, else makemore's names.txt that ships in `assets/`.
 
-Order of sources (first that works wins):
+Sources (nothing else is ever read, and nothing is downloaded):
 1. an explicit path (`--data PATH`): any problem with it is an error, never a silent fallback;
-2. the user cache (`names.txt` in platformdirs' cache dir, or `$MICROGPT_TUI_CACHE`);
-3. a download of makemore's names.txt, verified by size and SHA-256, written atomically into
-   the cache;
-4. the small corpus that ships in `assets/` — with a one-line notice saying so.
+2. the bundled copy of makemore's names.txt (32,033 names, MIT; its notice is
+   `assets/names.LICENSE.txt`), checked by size and SHA-256 before use, so every machine — an
+   SSH box with no internet included — trains on the reference program's data and reproduces
+   its losses.
+
+Earlier versions read a user cache, then downloaded the same file, then fell back to a 276-name
+corpus; the bundled file makes all three unnecessary: the download fetched exactly these bytes,
+a cached copy could only differ by being stale or edited, and the small corpus silently changed
+the losses. `assets/names_small.txt` stays as a quick corpus for tests (`--data` takes it).
 
 Text rules, applied the same way to every source: one name per line; surrounding whitespace is
 stripped and blank lines are skipped; upper case is lowered; a line holding anything other than
@@ -17,22 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .files import atomic_write_bytes, read_user_file
+from .files import read_user_file
 
-NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt"
+# makemore's names.txt, as shipped in assets/ (the file Karpathy's reference program trains on)
+NAMES_FILE = "names.txt"
+NAMES_LICENSE_FILE = "names.LICENSE.txt"
+NAMES_ORIGIN = "https://github.com/karpathy/makemore (names.txt, MIT, (c) 2022 Andrej Karpathy)"
 NAMES_BYTES = 228_145
 NAMES_COUNT = 32_033
 NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
+BUNDLED_LABEL = f"bundled: makemore names.txt, {NAMES_COUNT:,} names"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a names list larger than this is almost surely the wrong file
-DOWNLOAD_DEADLINE = 30.0  # seconds for the whole download, then the bundled corpus
-
-ProgressFn = Callable[[int, int], None]  # (bytes so far, total bytes)
 
 
 class DatasetError(ValueError):
@@ -44,7 +48,7 @@ class Dataset:
     """Names ready for training, with where they came from and what was dropped."""
 
     names: list[str]
-    source: str  # "path", "cache", "download" or "bundled"
+    source: str  # "path" or "bundled"
     location: str
     dropped_lines: int = 0
     first_dropped: str | None = None
@@ -56,9 +60,17 @@ class Dataset:
         """Distinct characters plus the BOS token."""
         return len(self.chars) + 1
 
+    @property
+    def label(self) -> str:
+        """Where the names came from, in one short line ("bundled: makemore names.txt, …")."""
+        if self.source == "bundled":
+            return BUNDLED_LABEL
+        return f"{self.location}: {len(self.names):,} names"
+
 
 def cache_dir() -> Path:
-    """Where downloaded data lives: `$MICROGPT_TUI_CACHE`, else the platform's user cache."""
+    """The app's cache folder (checkpoints, compiled kernels): `$MICROGPT_TUI_CACHE`, else the
+    platform's user cache. No names are read from it."""
     override = os.environ.get("MICROGPT_TUI_CACHE")
     if override:
         return Path(override)
@@ -127,84 +139,32 @@ def load_names_from_path(path: str | os.PathLike[str]) -> Dataset:
     return _dataset(read_names_file(path), "path", str(Path(path).expanduser()))
 
 
-def bundled_names(reason: str = "Offline") -> Dataset:
-    """The small corpus shipped with the package (common given names, written by the project)."""
-    data = resources.files("microgpt_tui.assets").joinpath("names_small.txt").read_bytes()
-    notice = (
-        f"{reason}: using the bundled corpus of {len(data.split())} names instead of "
-        f"makemore's {NAMES_COUNT:,} (pass --data PATH to use your own file)"
-    )
-    return _dataset(data, "bundled", "bundled names_small.txt", notice)
-
-
-def verify_names_download(data: bytes) -> None:
-    """Refuse a download that is not exactly the expected file."""
+def verify_bundled(data: bytes) -> None:
+    """Refuse a bundled names.txt that is not byte for byte the file the package shipped."""
+    where = f"the bundled {NAMES_FILE}"
     if len(data) != NAMES_BYTES:
-        raise DatasetError(f"download has {len(data):,} bytes, expected {NAMES_BYTES:,}")
+        raise DatasetError(f"{where} has {len(data):,} bytes, expected {NAMES_BYTES:,}; "
+                           "reinstall microgpt-tui or pass --data PATH")
     digest = hashlib.sha256(data).hexdigest()
     if digest != NAMES_SHA256:
-        raise DatasetError(f"download checksum {digest[:12]}… does not match {NAMES_SHA256[:12]}…")
+        raise DatasetError(f"{where}: checksum {digest[:12]}… is not {NAMES_SHA256[:12]}…; "
+                           "reinstall microgpt-tui or pass --data PATH")
 
 
-def download(url: str, progress: ProgressFn | None = None, timeout: float = 10.0,
-             deadline: float = DOWNLOAD_DEADLINE) -> bytes:
-    """Fetch `url` in chunks, reporting progress; network problems raise OSError.
+def bundled_names() -> Dataset:
+    """makemore's names.txt as shipped in the package, verified by size and SHA-256.
 
-    `timeout` bounds each connect or read (seconds); `deadline` bounds the whole download, so
-    a server that sends a byte now and then cannot keep it going: it is checked after every
-    read, so TimeoutError comes at most `timeout` seconds after it.
+    Its notice is the one-line label, so every view of a run (the Training screen's message,
+    `train` and `data` on stderr) says which data it trains on.
     """
-    import urllib.request  # lazily: it costs ~50 ms at start-up and most runs never download
-
-    give_up_at = time.monotonic() + deadline
-    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response:  # noqa: S310
-        total = int(response.headers.get("Content-Length") or NAMES_BYTES)
-        chunks: list[bytes] = []
-        received = 0
-        # read1: whatever has arrived (read(n) would wait for all n bytes, past any deadline)
-        while chunk := response.read1(16384):
-            chunks.append(chunk)
-            received += len(chunk)
-            if received > MAX_FILE_BYTES:
-                raise DatasetError("download is far larger than a names list; stopped")
-            if progress:
-                progress(received, total)
-            if time.monotonic() > give_up_at:
-                raise TimeoutError(f"not complete after {deadline:g} s")
-    return b"".join(chunks)
+    resource = resources.files("microgpt_tui.assets").joinpath(NAMES_FILE)
+    data = resource.read_bytes()
+    verify_bundled(data)
+    return _dataset(data, "bundled", str(resource), BUNDLED_LABEL)
 
 
-def load_names(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    allow_download: bool = True,
-    progress: ProgressFn | None = None,
-) -> Dataset:
-    """Load names by the source order in the module docstring."""
+def load_names(path: str | os.PathLike[str] | None = None) -> Dataset:
+    """The names in `path`, or the bundled makemore names.txt when no path is given."""
     if path is not None:
         return load_names_from_path(path)
-    cached = cache_dir() / "names.txt"
-    if cached.exists():
-        try:
-            return _dataset(read_names_file(cached), "cache", str(cached))
-        except DatasetError:
-            pass  # a damaged cache is replaced by a fresh download below
-    if allow_download:
-        url = os.environ.get("MICROGPT_TUI_NAMES_URL", NAMES_URL)
-        try:
-            data = download(url, progress, deadline=DOWNLOAD_DEADLINE)
-            verify_names_download(data)
-        except DatasetError as error:
-            return bundled_names(f"Download refused ({error})")
-        except TimeoutError as error:
-            return bundled_names(f"Download too slow ({error})")
-        except (OSError, ValueError):
-            return bundled_names()
-        try:
-            atomic_write_bytes(cached, data)
-        except OSError as error:
-            # The names are good; only the cache is unusable: train now, download next time.
-            notice = f"Could not cache names.txt in {cached.parent} ({error.strerror or error})"
-            return _dataset(data, "download", url, notice)
-        return _dataset(data, "download", str(cached))
     return bundled_names()

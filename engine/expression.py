@@ -180,7 +180,7 @@ def _parse(source: str, max_depth: int) -> ast.Module:
         reason = error.msg or "invalid syntax"
         line, column = error.lineno or 1, error.offset or 1
         too_long = _literal_too_long(source) if _LONG_LITERAL in reason else None
-        raise too_long or ProgramError(line, column, f"syntax error: {reason}") from None
+        raise too_long or _syntax_error(source, line, column, reason) from None
     except (RecursionError, MemoryError):
         raise ProgramError(
             1, 1, "too deeply nested or too long an expression for the parser: split it over "
@@ -211,6 +211,76 @@ def _literal_too_long(source: str) -> ProgramError | None:
         line, column, f"number too long: {digits:,} digits (a float holds numbers up to about "
         "1.8e308)"
     )
+
+
+# Python's parser words its errors for Python programmers ("Maybe you meant '==' or ':='
+# instead of '='?", "use an 0o prefix for octal integers"). _syntax_error says the same thing in
+# this language's terms: where, what was found and what was expected there.
+_LANGUAGE = "numbers, names, + - * / **, ( ), = and exp log relu tanh"
+_OPERAND_START = "a number, a name or '('"
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?|\.\d+|\*\*|\S")
+
+
+def _syntax_error(source: str, line: int, column: int, message: str) -> ProgramError:
+    """A SyntaxError from Python's parser, reworded for the language (line, column 1-based)."""
+    lines = source.splitlines() or [""]
+    text = lines[min(max(line, 1), len(lines)) - 1]
+    column, reason = _syntax_reason(text, max(column, 1), message)
+    return ProgramError(line, column, f"syntax error: {reason}")
+
+
+def _syntax_reason(text: str, column: int, message: str) -> tuple[int, str]:
+    code = text.split("#", 1)[0].rstrip()
+    if "was never closed" in message:
+        bracket = message[1]
+        return column, f"'{bracket}' is never closed: expected '{_BRACKETS.get(bracket, ')')}'"
+    if message.startswith("unmatched"):
+        return column, f"'{message[-2]}' has no matching opening bracket"
+    if "indent" in message:
+        return 1, "unexpected indent: start every line at the left margin"
+    if "string literal" in message:
+        return column, f"unexpected quote: the language has no text, only {_LANGUAGE}"
+    if message.startswith("cannot assign to") or "assignment" in message:
+        return column, "the left of '=' must be one plain name: write name = expression"
+    augmented = re.match(r"(\*\*|[-+*/])=", text[column - 1:])
+    if augmented is not None:
+        operator_ = augmented.group(1)
+        return column, (f"'{augmented.group()}' is not part of the language: each name is "
+                        f"assigned once, so write a new one, e.g. y = x {operator_} 2")
+    tokens = [(match.start() + 1, match.group()) for match in _WORD.finditer(code)]
+    keyword = next(((start, word) for start, word in tokens
+                    if word in _PYTHON_WORDS and start <= column), None)
+    if keyword is not None:
+        start, word = keyword
+        return start, (f"'{word}' is not part of the language: a line is name = expression, "
+                       "and the last line may be the result alone")
+    if "literal" in message:  # 3x, 1e, 0x, 012
+        start = max((s for s, _ in tokens if s <= column), default=column)
+        return start, ("malformed number: write decimal numbers such as 3, 0.5 or 1e-3, and "
+                       "a product as 3 * x")
+    if column > len(code):
+        last = tokens[-1][1] if tokens else ""
+        return len(code) + 1, f"the line ends after '{last}': expected {_OPERAND_START}"
+    found = next((word for start, word in tokens if start == column), code[column - 1])
+    before = [word for start, word in tokens if start < column]
+    if not re.fullmatch(r"[A-Za-z0-9_.()+\-*/=;]", found[0]):
+        return column, f"unexpected character '{found}': the language has {_LANGUAGE}"
+    previous = before[-1] if before else ""
+    if previous and (previous[-1].isalnum() or previous[-1] in "_.)"):
+        return column, (f"expected an operator (+ - * / **) or the end of the line after "
+                        f"'{previous}', found '{found}'")
+    if previous:
+        return column, f"expected {_OPERAND_START} after '{previous}', found '{found}'"
+    return column, "expected name = expression, or the result alone on the last line"
+
+
+# Python statements a user might type; none of them is part of the language.
+_PYTHON_WORDS = frozenset(
+    {"if", "else", "elif", "for", "while", "def", "return", "import", "from", "print",
+     "lambda", "class", "and", "or", "not", "in", "is", "with", "try", "except", "pass",
+     "None", "True", "False", "del", "global", "yield", "assert", "raise", "let", "var"}
+)
 
 
 def _check_depth(tree: ast.Module, max_depth: int) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the full names file when present, a hermetic cache and settings folder."""
+"""Shared fixtures: the names files, a hermetic cache and settings folder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FULL_NAMES = REPO.parent / "shared" / "data" / "names.txt"
+FULL_NAMES = REPO / "assets" / "names.txt"  # makemore's, shipped as the default corpus
 
 
 def pytest_sessionstart(session) -> None:
@@ -36,29 +36,26 @@ def pytest_sessionstart(session) -> None:
 @pytest.fixture(autouse=True)
 def _hermetic_cache(tmp_path_factory, monkeypatch):
     """No test reads or writes the user's real cache, settings or interview sessions, or
-    reaches the network for names."""
+    reaches the network."""
     monkeypatch.setenv("MICROGPT_TUI_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("MICROGPT_TUI_CONFIG", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("MICROGPT_TUI_SESSIONS", str(tmp_path_factory.mktemp("sessions")))
     # Tests run the same from an ssh login: low-bandwidth mode only where a test asks for it.
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.delenv("MICROGPT_TUI_LOW_BANDWIDTH", raising=False)
-    monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", "http://127.0.0.1:9/unreachable")
     # The URL screen and `http` reach only this machine (a random key may type a URL).
     monkeypatch.setenv("MICROGPT_TUI_OFFLINE", "1")
 
 
 @pytest.fixture
 def full_names_path() -> Path:
-    """makemore's 32,033 names from ../shared when this checkout has it, else skip."""
-    if not FULL_NAMES.is_file():
-        pytest.skip("../shared/data/names.txt is not beside this checkout")
+    """makemore's 32,033 names, as bundled in assets/ (the default corpus)."""
     return FULL_NAMES
 
 
 @pytest.fixture
 def small_names_path() -> Path:
-    """The bundled corpus: always present, small enough for quick training tests."""
+    """The small 276-name corpus in assets/: quick training tests and the fuzz."""
     return REPO / "assets" / "names_small.txt"
 
 

@@ -308,7 +308,7 @@ async def test_edit_a_program_with_a_parse_error_keeps_the_text():
             if not isinstance(app.screen, ProgramEditor):
                 break
         await settle(pilot)
-        assert "your program" in status(app)
+        assert "8 Your program" in status(app)
         await pilot.press("G")
         await settle(pilot)
         assert dict(app.screen.loaded.built.named)["x"].grad == 7.0
@@ -318,6 +318,65 @@ async def test_edit_a_program_with_a_parse_error_keeps_the_text():
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ProgramEditor)
+
+
+def editor_title(app) -> str:
+    return str(app.screen.query_one("#editor-title", Static).render())
+
+
+async def wait_for_editor_to_close(pilot) -> None:
+    for _ in range(100):
+        await pilot.pause()
+        if not isinstance(pilot.app.screen, ProgramEditor):
+            return
+    raise AssertionError("the editor never closed")
+
+
+async def test_the_microgpt_token_says_it_cannot_be_edited():
+    """Regression: e on preset 7 silently opened another program (preset 1's) in the editor."""
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backprop(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProgramEditor)
+        messages = [notification.message for notification in app._notifications]
+        assert any("7 MicroGPT token is built from Values in Python" in m
+                   and "cannot be edited" in m for m in messages), messages
+
+
+async def test_an_edited_preset_is_a_copy_kept_as_preset_8():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_backprop(pilot)
+        assert "Preset: your program" not in descriptions(app.screen)  # none yet
+        await pilot.press("8")  # nothing to come back to: no-op
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert editor_title(app) == "Editing a copy of 3 Softmax + CE (Ctrl+R keeps it as 8)"
+        area = app.screen.query_one("#editor-text")
+        assert area.show_line_numbers
+        area.text = area.text.replace("l3 = 998.0", "l3 = 990.0")
+        await pilot.press("ctrl+r")
+        await wait_for_editor_to_close(pilot)
+        await settle(pilot)
+        assert "8 Your program" in status(app)
+        assert "Preset: your program" in descriptions(app.screen)
+        await pilot.press("3")  # the preset itself is unchanged
+        await settle(pilot)
+        assert dict(app.screen.loaded.built.named)["l3"].data == 998.0
+        await pilot.press("8")  # and the copy is there to come back to
+        await settle(pilot)
+        assert "8 Your program" in status(app)
+        assert dict(app.screen.loaded.built.named)["l3"].data == 990.0
+        await pilot.press("e")
+        await pilot.pause()
+        assert editor_title(app) == "Editing 8 Your program (Ctrl+R runs it)"
+        assert "l3 = 990.0" in app.screen.query_one("#editor-text").text
 
 
 async def test_microgpt_token_groups_by_module_and_keys_stay_safe():
@@ -455,6 +514,15 @@ def test_snapshot_backward_step_80x24(snap_compare):
 
 def test_snapshot_overflow_error_80x24(snap_compare):
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_open_and(["4"]))
+
+
+def test_snapshot_editor_with_line_numbers_80x24(snap_compare):
+    async def run_before(pilot) -> None:
+        await open_backprop(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_snapshot_microgpt_modules_120x40(snap_compare):

@@ -80,11 +80,10 @@ def test_data_json_is_one_object_per_line(capsys, full_names_path):
     assert record["names"] == 32033 and record["vocab_size"] == 27 and record["source"] == "path"
 
 
-def test_data_offline_uses_bundled_corpus_with_notice(capsys):
+def test_data_offline_uses_the_bundled_makemore_file(capsys):
     code, out, err = run_cli(capsys, "data", "--offline")
     assert code == 0
-    assert "bundled" in out
-    assert "bundled corpus" in err and err.count("\n") == 1
+    assert out.startswith("bundled: makemore names.txt, 32,033 names\n") and err == ""
 
 
 def test_bad_dataset_through_the_console_script_has_no_traceback(tmp_path):

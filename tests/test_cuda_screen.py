@@ -197,8 +197,8 @@ async def test_a_replay_step_repaints_only_what_changed(monkeypatch):
         await pilot.pause()
         repaints: dict[str, list[tuple]] = {"TileGrids": [], "Timeline": []}
         for widget in (TileGrids, Timeline):
-            def spy(self, *regions, _real=widget.refresh, **options):
-                repaints[type(self).__name__].append(regions)
+            def spy(self, *regions, _real=widget.refresh, _name=widget.__name__, **options):
+                repaints[_name].append(regions)  # SmLanes is a Timeline
                 return _real(self, *regions, **options)
 
             monkeypatch.setattr(widget, "refresh", spy)
@@ -421,3 +421,100 @@ async def test_status_and_lanes_fit_80_columns_with_a_pinned_block_of_a_three_la
         assert len(text) + 1 <= status.size.width  # 📌 is two cells wide
         caption = _text(screen, "#cuda-lanes").splitlines()[-1]
         assert caption.endswith(")") and len(caption) <= screen.query_one("#cuda-lanes").size.width
+
+
+def _screen_lines(screen) -> list[str]:
+    return [strip.text for strip in screen._compositor.render_strips()]
+
+
+async def test_the_title_names_the_problem_replayed_n_d_and_causal():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        assert "matmul tiled · N=128" in _screen_lines(screen)[0]
+        await pilot.press("down", "down", "down")
+        await _settle(pilot, screen)
+        assert "flash attention · N=256 d=64 not causal" in _screen_lines(screen)[0]
+        await pilot.press("c")
+        await _settle(pilot, screen)
+        await pilot.press("d", "2")  # the title stays on every tab
+        await _settle(pilot, screen)
+        assert "flash attention · N=256 d=128 causal" in _screen_lines(screen)[0]
+
+
+async def test_r_says_what_it_did():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("n", "n")
+        assert not list(app._notifications)
+        await pilot.press("r")
+        await _settle(pilot, screen)
+        notes = [note.message for note in app._notifications]
+        assert len(notes) == 1, notes
+        assert notes[0].startswith("r: matmul tiled · N=128")
+        assert "re-ran on the simulator" in notes[0] or "re-ran on the GPU" in notes[0]
+        assert "NVRTC" in notes[0] or "not compiled" in notes[0]
+        assert "replay back at step 1" in notes[0] and screen.cursor.index == 0
+        await pilot.press("x")  # another size is not `r`: no second notice
+        await _settle(pilot, screen)
+        assert len(list(app._notifications)) == 1
+
+
+async def test_one_step_counter_the_side_panel_names_the_tile_instead():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("n", "n", "n")
+        everything = "\n".join(_screen_lines(screen))
+        assert everything.count("step") == 1  # "step 4/512" on the status line only
+        assert "step 4/512" in _text(screen, "#cuda-status")
+        assert "k-tile 1 of 8, " in _text(screen, "#cuda-sram")
+        await pilot.press("down", "down", "down")
+        await _settle(pilot, screen)
+        await pilot.press("n")
+        assert "K/V tile 1 of " in _text(screen, "#cuda-sram")
+        assert "step" not in _text(screen, "#cuda-sram")
+
+
+async def test_all_sm_lanes_and_the_whole_tile_grid_fit_80x24_also_after_the_answer():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        for _ in range(2):
+            lines = _screen_lines(screen)
+            text = "\n".join(lines)
+            for lane in ("SM0·0", "SM0·3", "SM1·0", "SM1·3"):
+                assert lane in text
+            assert "lanes ·" not in text  # no "+2 lanes" note: nothing hidden
+            grids = _text(screen, "#cuda-grids").splitlines()
+            assert sum(line.startswith(("·", "█", "▓")) and " in " not in line
+                       for line in grids) == 8  # 8×8 tiles
+            assert "step 1/512" in lines[-2]  # the status line is on screen
+            await pilot.press("a")
+            await pilot.pause()
+            assert screen.answer_shown
+            await pilot.press("a")
+            await pilot.pause()
+
+
+async def test_the_source_view_wraps_so_no_line_is_cut_at_80x24():
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await pilot.press("2")
+        await pilot.pause()
+        scroll = screen.query_one("#source-scroll")
+        left, right = scroll.region.x, scroll.region.right
+        seen: list[str] = []
+        for _ in range(40):
+            seen += [line[left:right] for line in _screen_lines(screen)[2:-1]]
+            if scroll.scroll_y >= scroll.max_scroll_y:
+                break
+            await pilot.press("pagedown")
+            await pilot.pause()
+        shown = " ".join(" ".join(seen).split())
+        for line in screen.loaded.source.splitlines():
+            words = line.split()
+            if words:
+                assert words[-1] in shown, line  # the end of every line is on screen

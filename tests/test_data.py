@@ -1,16 +1,22 @@
-"""The names loader: every source, every bad input, and nothing written on failure."""
+"""The names loader: the bundled makemore file by default (verified, no network, no cache), an
+explicit file otherwise, every bad input, and nothing written on failure."""
 
 from __future__ import annotations
 
-import http.server
-import os
-import threading
+import asyncio
+import hashlib
+import json
+import socket
+import time
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from microgpt_tui.engine import data
+from microgpt_tui.engine import data, files
 from microgpt_tui.engine.data import DatasetError, load_names, load_names_from_path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_full_file_loads_exactly(full_names_path):
@@ -64,67 +70,111 @@ def test_bad_explicit_path_writes_nothing_to_the_cache(tmp_path):
     assert not (data.cache_dir() / "names.txt").exists()
 
 
-def test_offline_falls_back_to_bundled_corpus_with_notice():
-    dataset = load_names()  # conftest points downloads at an unreachable address
-    assert dataset.source == "bundled"
-    assert 200 <= len(dataset.names) <= 1000
-    assert dataset.notice and "bundled corpus" in dataset.notice
-    assert not (data.cache_dir() / "names.txt").exists()
+def test_the_bundled_file_is_makemores_names_txt_by_size_and_sha256(full_names_path):
+    """The file in assets/ and the one the installed package reads are the seed's bytes."""
+    installed = resources.files("microgpt_tui.assets")
+    for raw in (full_names_path.read_bytes(), installed.joinpath("names.txt").read_bytes()):
+        assert len(raw) == data.NAMES_BYTES == 228_145
+        assert hashlib.sha256(raw).hexdigest() == data.NAMES_SHA256
+    for licence in (REPO / "assets" / data.NAMES_LICENSE_FILE,
+                    installed.joinpath(data.NAMES_LICENSE_FILE)):
+        text = licence.read_text(encoding="utf-8")
+        assert text.startswith("MIT License") and "Copyright (c) 2022 Andrej Karpathy" in text
 
 
-class _NamesHandler(http.server.BaseHTTPRequestHandler):
-    payload = b""
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(self.payload)))
-        self.end_headers()
-        self.wfile.write(self.payload)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def names_server(monkeypatch):
-    """A loopback HTTP server standing in for the dataset's URL."""
-    server = http.server.HTTPServer(("127.0.0.1", 0), _NamesHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", f"http://127.0.0.1:{server.server_port}/n.txt")
-    yield _NamesHandler
-    server.shutdown()
-
-
-def test_download_is_verified_cached_atomically_and_reused(names_server, full_names_path):
-    names_server.payload = full_names_path.read_bytes()
-    seen = []
-    dataset = load_names(progress=lambda got, total: seen.append((got, total)))
-    assert dataset.source == "download"
-    assert len(dataset.names) == data.NAMES_COUNT
-    assert seen[-1] == (data.NAMES_BYTES, data.NAMES_BYTES)
-    cached = data.cache_dir() / "names.txt"
-    assert cached.read_bytes() == names_server.payload
-    assert [p.name for p in cached.parent.iterdir()] == ["names.txt"]  # no temp files left
-    names_server.payload = b"changed\n"
-    assert load_names().source == "cache"
-
-
-def test_download_that_fails_verification_is_not_cached(names_server):
-    names_server.payload = b"emma\nolivia\n"
+def test_the_default_is_the_bundled_makemore_file_and_says_so():
+    """Regression: with no --data and no network, training got 276 names and overfit."""
     dataset = load_names()
     assert dataset.source == "bundled"
-    assert "Download refused" in dataset.notice
-    assert not (data.cache_dir() / "names.txt").exists()
+    assert len(dataset.names) == data.NAMES_COUNT and dataset.vocab_size == 27
+    assert dataset.names[:3] == ["emma", "olivia", "ava"]
+    assert dataset.label == dataset.notice == "bundled: makemore names.txt, 32,033 names"
+    assert Path(dataset.location).name == "names.txt"
 
 
-def test_damaged_cache_is_replaced(names_server, full_names_path):
-    cached = data.cache_dir() / "names.txt"
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(b"\x00\x00")
-    names_server.payload = full_names_path.read_bytes()
-    assert load_names().source == "download"
-    assert cached.read_bytes() == names_server.payload
+def test_the_default_reads_no_cache_and_opens_no_connection(monkeypatch):
+    """No network surprise: a stale or edited names.txt left in the cache by an older version
+    is not read, and nothing tries to connect."""
+    stale = data.cache_dir() / "names.txt"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("stale\nedited\n")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the names loader opened a connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert len(load_names().names) == data.NAMES_COUNT
+    assert stale.read_text() == "stale\nedited\n"  # left as it was
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: raw[:-1], "has 228,144 bytes, expected 228,145"),
+        (lambda raw: raw.replace(b"emma", b"emmy", 1), "checksum"),
+    ],
+)
+def test_a_damaged_bundled_file_is_refused_not_replaced(tmp_path, monkeypatch, full_names_path,
+                                                        damage, message):
+    (tmp_path / "names.txt").write_bytes(damage(full_names_path.read_bytes()))
+
+    class Resources:
+        @staticmethod
+        def files(package):
+            return tmp_path
+
+    monkeypatch.setattr(data, "resources", Resources)
+    with pytest.raises(DatasetError) as error:
+        load_names()
+    assert message in str(error.value) and "--data PATH" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_the_data_command_names_the_bundled_file_and_its_licence(capsys):
+    from microgpt_tui.tui.cli.main import main
+
+    assert main(["data"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0] == "bundled: makemore names.txt, 32,033 names"
+    assert lines[1].startswith("file: ") and "names.LICENSE.txt" in lines[1]
+    assert err == ""  # the label is on stdout; no second copy on stderr
+    assert main(["data", "--offline", "--json"]) == 0  # old scripts' flag: accepted, no effect
+    record = json.loads(capsys.readouterr().out)
+    assert record["source"] == "bundled" and record["names"] == 32_033
+    assert record["label"] == "bundled: makemore names.txt, 32,033 names"
+
+
+def test_train_at_the_defaults_says_which_data_it_trains_on(capsys):
+    from microgpt_tui.tui.cli.main import main
+
+    assert main(["train", "--steps", "2", "--samples", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "Number of docs: 32033"
+    assert err == "bundled: makemore names.txt, 32,033 names\n"
+
+
+async def test_the_training_screen_shows_the_bundled_source():
+    from microgpt_tui.tui.app import make_app
+    from microgpt_tui.tui.screens.training import TrainingScreen
+
+    said: list[str] = []
+    app = make_app(size=(80, 24))  # no data path: the default corpus
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_screen("training")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        original = screen._say
+        screen._say = lambda message, error=False: (said.append(message),
+                                                    original(message, error))
+        screen.form.input("num_steps").value = "3"
+        await pilot.press("s")
+        deadline = time.monotonic() + 60
+        while "bundled: makemore names.txt, 32,033 names" not in said:
+            assert time.monotonic() < deadline, said
+            await asyncio.sleep(0.05)
 
 
 def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
@@ -134,33 +184,18 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
     def boom(*_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(data.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(OSError):
-        data.atomic_write_bytes(target, b"new")
+        files.atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
 
 
-def test_bundled_corpus_is_clean():
-    text = (Path(data.__file__).resolve().parent.parent / "assets" / "names_small.txt").read_text()
+def test_the_small_corpus_is_clean():
+    text = (REPO / "assets" / "names_small.txt").read_text()
     names = text.split()
     assert len(names) == len(set(names))
     assert all(name.isalpha() and name.islower() for name in names)
-
-
-def test_unwritable_cache_still_returns_the_download_with_a_notice(
-    names_server, full_names_path, tmp_path, monkeypatch
-):
-    """Regression: a cache folder that cannot be created raised a traceback after download."""
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache folder should be")
-    monkeypatch.setenv("MICROGPT_TUI_CACHE", str(blocker / "cache"))
-    names_server.payload = full_names_path.read_bytes()
-    dataset = load_names()
-    assert dataset.source == "download"
-    assert len(dataset.names) == data.NAMES_COUNT
-    assert dataset.notice and "Could not cache" in dataset.notice
-    assert dataset.location == os.environ["MICROGPT_TUI_NAMES_URL"]  # where it really came from
 
 
 def test_a_byte_order_mark_does_not_drop_the_first_name(tmp_path):
@@ -177,43 +212,3 @@ def test_an_empty_data_path_says_empty_path(tmp_path, capsys):
     assert main(["data", "--data", ""]) == 2
     err = capsys.readouterr().err
     assert "empty path" in err and "directory" not in err and err.count("\n") == 1
-
-
-class _DrippingHandler(http.server.BaseHTTPRequestHandler):
-    """Promises the whole file, then sends one byte at a time, slowly, for as long as asked."""
-
-    stop = threading.Event()
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.send_response(200)
-        self.send_header("Content-Length", str(data.NAMES_BYTES))
-        self.end_headers()
-        try:
-            while not self.stop.wait(0.2):
-                self.wfile.write(b"a")
-                self.wfile.flush()
-        except OSError:
-            pass  # the client gave up: what the test wants
-
-    def log_message(self, *args):
-        pass
-
-
-def test_a_dripping_download_ends_at_the_deadline_in_the_bundled_corpus(monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DrippingHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("MICROGPT_TUI_NAMES_URL", f"http://127.0.0.1:{server.server_port}/n.txt")
-    monkeypatch.setattr(data, "DOWNLOAD_DEADLINE", 1.0)
-    _DrippingHandler.stop.clear()
-    result: list = []
-    worker = threading.Thread(target=lambda: result.append(load_names()), daemon=True)
-    worker.start()
-    worker.join(30.0)  # far beyond the 1 s deadline, far below a drip's 45,000 s
-    _DrippingHandler.stop.set()
-    server.shutdown()
-    assert not worker.is_alive(), "the download ignored its deadline"
-    dataset = result[0]
-    assert dataset.source == "bundled"
-    assert dataset.notice.startswith("Download too slow (not complete after 1 s)")
-    assert not (data.cache_dir() / "names.txt").exists()

@@ -98,6 +98,41 @@ def test_refused_with_position_and_reason(source, line, column, reason):
     assert str(error).startswith(f"{line}:{column}: ")
 
 
+# Python's parser words its errors for Python ("Maybe you meant '==' or ':=' instead of '='?",
+# "use an 0o prefix for octal integers"); the language says where, what it found and what it
+# expected there, in its own terms.
+@pytest.mark.parametrize(
+    ("source", "line", "column", "reason"),
+    [
+        ("x = 1\nif x = 2", 2, 1, "'if' is not part of the language: a line is name = expression"),
+        ("2 = x", 1, 1, "the left of '=' must be one plain name"),
+        ("x+1 = 2", 1, 1, "the left of '=' must be one plain name"),
+        ("x = 1 = 2", 1, 5, "the left of '=' must be one plain name"),
+        ("print x", 1, 1, "'print' is not part of the language"),
+        ("x = 01", 1, 5, "malformed number: write decimal numbers such as 3, 0.5 or 1e-3"),
+        ("y = 3x", 1, 5, "a product as 3 * x"),
+        ("x = 1 +", 1, 8, "the line ends after '+': expected a number, a name or '('"),
+        ("x = 1\ny = x +* 2", 2, 8, "expected a number, a name or '(' after '+', found '*'"),
+        ("y = 2 x", 1, 7, "expected an operator (+ - * / **) or the end of the line after '2', "
+         "found 'x'"),
+        ("x = 1\ny = 2 $ 3", 2, 7, "unexpected character '$'"),
+        ("x = 1\ny = x²", 2, 6, "unexpected character '²'"),
+        ("x = (1 +", 1, 5, "'(' is never closed: expected ')'"),
+        ("x = (1 + 2))", 1, 12, "')' has no matching opening bracket"),
+        ("x = 'abc", 1, 5, "unexpected quote: the language has no text"),
+        ("x = 1\n  y = 2", 2, 1, "unexpected indent: start every line at the left margin"),
+        ("x = 1\ny = x *= 2", 2, 7, "'*=' is not part of the language"),
+    ],
+)
+def test_syntax_errors_are_worded_for_the_language(source, line, column, reason):
+    error = error_of(source)
+    assert (error.line, error.column) == (line, column), str(error)
+    assert error.reason.startswith("syntax error: ") and reason in error.reason, error.reason
+    for python_only in ("Maybe you meant", "Did you mean", "==", ":=", "0o", "invalid syntax",
+                        "literal"):
+        assert python_only not in error.reason
+
+
 def test_a_byte_order_mark_at_the_start_is_not_code():
     """Regression: a file saved with a UTF-8 BOM was a syntax error at 1:1."""
     program = parse_program("\ufeffx = 2\ny = x * x")

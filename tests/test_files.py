@@ -202,8 +202,7 @@ def _limited_memory() -> None:
 
 
 def run_bounded(*argv: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MICROGPT_TUI_NAMES_URL":
-           "http://127.0.0.1:9/unreachable"}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "microgpt_tui", *argv], capture_output=True,
                           text=True, timeout=HANG_LIMIT * 2, preexec_fn=_limited_memory,
                           env=env, stdin=subprocess.DEVNULL)

@@ -1,5 +1,6 @@
-"""The Pi screen: frames, play/pause, speed, stepping back, bursts and their cancel, modes,
-resets, the seed dialog, small terminals, themes, and snapshots.
+"""The Pi screen: frames, play/pause, speed, stepping back, bursts (to 10^15) and their cancel
+and time estimates, modes that keep their runs, resets, the seed dialog, the density-shaded
+square, the chart's legend, small terminals, themes, and snapshots.
 
 Every count the screen shows is checked against the engine counting the same darts.
 """
@@ -11,17 +12,18 @@ import re
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from textual import events
 from textual.widgets import Input, ProgressBar
 
-from microgpt_tui.engine.montecarlo import MAX_SEED, Mode, Tally, count_inside
+from microgpt_tui.engine.montecarlo import MAX_SEED, Mode, Progress, Tally, count_inside
 from microgpt_tui.engine.seeds import parse_seed, seed_in_range
 from microgpt_tui.tui.app import make_app
 from microgpt_tui.tui.kit.jobs import JobContext
 from microgpt_tui.tui.kit.screen import key_sections
 from microgpt_tui.tui.screens.pi import PiScreen
-from microgpt_tui.tui.screens.pi_canvas import DartCanvas
+from microgpt_tui.tui.screens.pi_canvas import DartCanvas, density_levels
 from microgpt_tui.tui.screens.pi_view import (
     DEFAULT_SPEED,
     MODE_NAMES,
@@ -29,6 +31,10 @@ from microgpt_tui.tui.screens.pi_view import (
     SPEEDS,
     BurstResult,
     DartRun,
+    burst_note,
+    duration_words,
+    next_burst_power,
+    rate_words,
 )
 from microgpt_tui.tui.widgets.convergence_chart import ConvergenceChart
 
@@ -200,7 +206,7 @@ async def test_bursts_cancel_modes_and_reset():
         await press(pilot, "n")
         assert screen.run.tally.darts == 10**5 + DEFAULT_SPEED
         assert screen.run.tally == engine_tally(screen)
-        # Modes start over, each with its own darts.
+        # Each mode has its own darts (a mode first shown has none).
         await press(pilot, "m")
         assert screen.run.mode is Mode.QUASI and screen.run.tally == Tally(0, 0)
         assert screen.run.points == []
@@ -238,8 +244,9 @@ async def test_bursts_cancel_modes_and_reset():
         await press(pilot, "r")
         assert screen.run.tally == Tally(0, 0) and screen.run.mode is Mode.PYTHON
         assert screen.query_one(DartCanvas).frame == 0
-        await press(pilot, "m")
+        await press(pilot, "m")  # r reset only this mode: pseudo-random kept its run
         assert screen.run.mode is Mode.PSEUDO
+        assert screen.run.tally.darts == 10**5 + DEFAULT_SPEED
 
 
 async def test_plain_python_darts_are_thrown_in_a_worker_process(monkeypatch):
@@ -366,9 +373,13 @@ async def test_nothing_is_cut_at_80_columns(mode_presses):
         assert "c Cancel burst" in screen_text(app)[-1]
         await wait_until(lambda: "darts/s" in str(screen.query_one("#pi-status").render()),
                          "a progress report")
-        text = str(status.render())
-        assert text.startswith("burst to 10^9 · ") and text.endswith(" darts/s")
-        assert len(text) <= status.region.width  # one line, nothing wrapped or cut
+        await wait_until(lambda: "left" in str(status.render()), "the time left")
+        lines = str(status.render()).split("\n")
+        assert lines[0].startswith("burst to 10^9 · ") and lines[0].endswith(" darts/s")
+        assert lines[1].startswith("about ") and lines[1].endswith(" left")
+        # Two lines, neither wrapped nor cut.
+        assert status.region.height == 2
+        assert all(len(line) <= status.region.width for line in lines)
         await send_keys(pilot, "c")
         await wait_until(lambda: screen.burst_power is None, "the burst to end")
         await settle(pilot)
@@ -462,6 +473,154 @@ async def test_seed_dialog_validates_and_keeps_what_was_typed():
         assert screen.run.tally == Tally(DEFAULT_SPEED, count_inside(DEFAULT_SPEED, seed=77))
 
 
+async def test_each_mode_keeps_its_run_and_a_new_seed_starts_all_over():
+    """Switching mode silently threw the run away: switching back showed 0 darts."""
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        await press(pilot, "plus", "n", "n", "n")
+        pseudo = (screen.run.tally, list(screen.run.points), canvas_rows(screen))
+        await press(pilot, "m", "4")
+        assert screen.run.mode is Mode.QUASI and screen.run.tally.darts == 10**4
+        quasi = (screen.run.tally, list(screen.run.points), canvas_rows(screen))
+        await press(pilot, "m")
+        assert screen.run.mode is Mode.PYTHON and screen.run.tally == Tally(0, 0)
+        await press(pilot, "m")  # back to pseudo-random: its tally, chart and square
+        assert screen.run.mode is Mode.PSEUDO and screen.run.steps == 3
+        assert (screen.run.tally, screen.run.points, canvas_rows(screen)) == pseudo
+        assert screen.query_one(DartCanvas).frame == 3
+        assert f"darts      {pseudo[0].darts}" in stats_text(screen)
+        await press(pilot, "n", "b", "b")  # and it goes on (and back) from where it was
+        assert screen.run.tally == engine_tally(screen) and screen.run.steps == 2
+        await press(pilot, "m")
+        assert (screen.run.tally, screen.run.points, canvas_rows(screen)) == quasi
+        assert screen.query_one(ConvergenceChart).show_linear_guide
+        await press(pilot, "r")  # r: this mode only
+        assert screen.run.tally == Tally(0, 0)
+        await press(pilot, "m", "m")
+        assert screen.run.mode is Mode.PSEUDO and screen.run.steps == 2
+        screen.restart(seed=77)  # as the seed dialog does: every mode starts over
+        await press(pilot, "m")
+        assert screen.run.mode is Mode.QUASI and screen.run.tally == Tally(0, 0)
+        await press(pilot, "m", "m")
+        assert screen.run.seed == 77 and screen.run.tally == Tally(0, 0)
+
+
+async def test_mode_waits_while_a_burst_runs(monkeypatch):
+    def burst_until_cancelled(run, start, count, cancel, report, executor=None) -> BurstResult:
+        while not cancel.is_set():
+            time.sleep(0.01)
+        return BurstResult(None, NO_DARTS)
+
+    monkeypatch.setattr(DartRun, "burst", burst_until_cancelled)
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        screen.action_burst(9)
+        await pilot.pause()
+        assert screen.check_action("cycle_mode", ()) is False
+        assert screen.check_action("burst_next", ()) is False
+        screen.action_cancel_burst()
+        await settle(pilot)
+        assert screen.check_action("cycle_mode", ()) and screen.check_action("burst_next", ())
+
+
+def instant_burst(run, start, count, cancel, report, executor=None) -> BurstResult:
+    """A burst counted at 2·10^9 darts/s, finished at once (a stand-in for hours of work)."""
+    progress = Progress(Tally(count, round(count * 0.785398)), count, count / 2e9)
+    return BurstResult(progress, NO_DARTS)
+
+
+async def test_bursts_go_to_10_15_and_say_how_long_they_take(monkeypatch):
+    """Bursts stopped at 10^9 in the app (the CLI goes to 10^15), with no time estimate."""
+    monkeypatch.setattr(DartRun, "burst", instant_burst)
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        keys = {description: key for _, section in key_sections(screen)
+                for key, description in section}
+        assert keys["Burst to the next power of ten (to 10^15)"] == "x"
+        await press(pilot, "x")  # no speed measured yet: the note says the time comes later
+        assert screen.run.tally.darts == 10
+        notes = [note.message for note in app._notifications]
+        assert any("time left shows once the speed is measured" in note for note in notes)
+        await press(pilot, "9")
+        for power in range(10, 16):
+            app.clear_notifications()
+            await press(pilot, "x")
+            assert screen.run.tally.darts == 10**power
+            count = 10**power - 10 ** (power - 1)
+            notes = [note.message for note in app._notifications]
+            assert burst_note(power, count, 2e9) in notes
+        assert "Burst to 10^15: about 5.2 days at 2.0e9 darts/s. c cancels." in notes
+        assert not screen.check_action("burst_next", ())  # 10^15 is as far as bursts go
+        assert screen.run.steps == 8  # each burst one step
+        await press(pilot, "b")
+        assert screen.run.tally.darts == 10**14
+
+
+async def test_a_running_burst_shows_the_time_left_and_cancel_keeps_its_prefix(monkeypatch):
+    def half_then_wait(run, start, count, cancel, report, executor=None) -> BurstResult:
+        half = Progress(Tally(count // 2, 3), count, count / 2 / 5e8)
+        report(half)
+        while not cancel.is_set():
+            time.sleep(0.01)
+        return BurstResult(half, NO_DARTS)
+
+    monkeypatch.setattr(DartRun, "burst", instant_burst)
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        await press(pilot, "9")  # measures 2·10^9 darts/s
+        monkeypatch.setattr(DartRun, "burst", half_then_wait)
+        await send_keys(pilot, "x")
+        status = screen.query_one("#pi-status")
+        await wait_until(lambda: "left" in str(status.render()), "the time left")
+        assert str(status.render()) == "burst to 10^10 · 5.0e8 darts/s\nabout 9 s left"
+        await send_keys(pilot, "c")
+        await wait_until(lambda: screen.burst_power is None, "the cancel")
+        await settle(pilot)
+        assert screen.run.tally.darts == 10**9 + (10**10 - 10**9) // 2
+
+
+def test_burst_words():
+    assert [next_burst_power(n) for n in (0, 9, 10, 999, 10**9, 10**15 - 1)] == [
+        1, 1, 2, 3, 10, 15]
+    assert [duration_words(s) for s in (0.2, 40, 840, 9000, 450_000)] == [
+        "<1 s", "40 s", "14 min", "2.5 h", "5.2 days"]
+    assert [rate_words(r) for r in (950, 1.234e7, 2e9)] == ["950", "1.2e7", "2.0e9"]
+
+
+async def test_a_crowded_square_is_shaded_by_density_not_a_solid_block():
+    """After ~50,000 darts every dot was lit: the square was one solid block."""
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pi(pilot)
+        await press(pilot, *["plus"] * (SPEEDS.index(5000) - SPEEDS.index(DEFAULT_SPEED)))
+        await press(pilot, *["n"] * 13)  # 4,000 darts drawn a frame: 52,000 on the square
+        canvas = screen.query_one(DartCanvas)
+        glyphs = [ch for row in canvas.rows for ch, _ in row]
+        assert glyphs.count("⣿") < len(glyphs) // 10
+        assert len(set(glyphs)) >= 4  # cells of several densities, and the arc
+
+
+def test_denser_cells_get_denser_glyphs():
+    hits = np.array([[0, 1, 5, 10, 20, 40]])
+    levels = density_levels(hits, np.ones(hits.shape, dtype=bool))  # mean 12.67
+    assert levels.tolist() == [[0, 1, 2, 3, 6, 8]]
+    assert np.all(np.diff(levels) >= 0)
+
+
+async def test_the_chart_says_what_each_line_is():
+    app = make_app(seed=SEED)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pi(pilot)
+        text = "\n".join(screen_text(app))
+        assert "━ |error|  ╌ 1.64/√n" in text and "4/n" not in text
+        await press(pilot, "m")
+        assert "━ |error|  ╌ 1.64/√n  ╌ 4/n" in "\n".join(screen_text(app))
+
+
 def test_seeds_wrap_into_a_generators_range_and_typed_seeds_are_checked():
     assert seed_in_range(-1, 64) == MAX_SEED and seed_in_range(-1, 32) == 2**32 - 1
     assert seed_in_range(10**30, 64) == 10**30 % 2**64 and seed_in_range(SEED, 32) == SEED
@@ -513,6 +672,13 @@ def test_snapshot_after_three_frames(snap_compare):
 def test_snapshot_quasi_mode(snap_compare):
     async def run_before(pilot) -> None:
         await run_steps(pilot, 4, keys=("m", "plus", "plus", "plus", "plus", "plus", "plus"))
+
+    assert snap_compare(make_app(seed=SEED), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_crowded_square_shaded_by_density(snap_compare):
+    async def run_before(pilot) -> None:
+        await run_steps(pilot, 13, keys=("plus",) * 8)
 
     assert snap_compare(make_app(seed=SEED), terminal_size=(80, 24), run_before=run_before)
 

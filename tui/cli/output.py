@@ -147,10 +147,6 @@ class Output:
         """Whether a progress bar on stderr would be seen: not in --json mode, not redirected."""
         return not self.json_mode and sys.stderr.isatty()
 
-    def download_progress(self):
-        """A progress callback drawing a bar on stderr, or None when nobody would see it."""
-        return _draw_download_progress if self.shows_progress else None
-
     def notice(self, text: str) -> None:
         """A one-line notice for people, on stderr so --json stdout stays machine-readable."""
         write(sys.stderr, text + "\n")
@@ -160,13 +156,3 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
     """`[#####.....]`: `done` of `total` as a bar `width` characters wide (brackets aside)."""
     filled = min(width, width * done // max(total, 1))
     return f"[{'#' * filled}{'.' * (width - filled)}]"
-
-
-def _draw_download_progress(received: int, total: int) -> None:
-    sys.stderr.write(
-        f"\rdownloading names.txt {progress_bar(received, total)} {received:,}/{total:,} bytes"
-    )
-    if received >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-

@@ -117,7 +117,7 @@ def run(args, out: Output) -> int:
             raise CLIError(f"--stop-at must be in 1..{config.num_steps}, got {args.stop_at}")
         # a bad checkpoint fails before any data is read
         checkpoint = load_checkpoint(args.resume) if args.resume else None
-        dataset = load_names(args.data, progress=out.download_progress())
+        dataset = load_names(args.data)
         if dataset.notice:
             out.notice(dataset.notice)
         trainer = Trainer(dataset.names, config, args.engine) if config else _resume(

@@ -13,7 +13,8 @@ from textual.widgets import Static, TextArea
 
 from ..kit.jobs import JobsMixin
 
-HINT = "Ctrl+R run · Esc cancel · numbers, names, + - * / **, exp log relu tanh"
+# ≤ 68 cells: the box's inside at 80 columns.
+HINT = "Ctrl+R run · Esc cancel · + - * / ** ( ) exp log relu tanh"
 
 
 class ProgramEditor(JobsMixin, ModalScreen[object | None]):
@@ -45,15 +46,18 @@ class ProgramEditor(JobsMixin, ModalScreen[object | None]):
         Binding("escape", "cancel", "Cancel", priority=True),
     ]
 
-    def __init__(self, source: str, build: Callable[[str], object]) -> None:
+    def __init__(self, source: str, build: Callable[[str], object],
+                 title: str = "Edit the program") -> None:
         super().__init__()
         self.source = source
         self.build = build
+        self.heading = title
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor-box"):
-            yield Static("Edit the program", id="editor-title")
-            area = TextArea(self.source, id="editor-text", soft_wrap=False, tab_behavior="indent")
+            yield Static(self.heading, id="editor-title", markup=False)
+            area = TextArea(self.source, id="editor-text", soft_wrap=False, tab_behavior="indent",
+                            show_line_numbers=True)
             if self.app.is_headless:
                 area.cursor_blink = False
             yield area

@@ -19,7 +19,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from ...engine.autograd import NumericError
-from ...engine.backprop_presets import PRESETS, BuiltGraph, Preset, find_preset
+from ...engine.backprop_presets import (
+    PRESETS,
+    USER_KEY,
+    BuiltGraph,
+    Preset,
+    find_preset,
+    user_preset,
+)
 from ...engine.expression import ProgramError
 from ...engine.graph_layout import STYLES
 from ..kit.jobs import JobContext
@@ -32,6 +39,8 @@ from .backprop_view import (
     SYNC_SEEK_EDGES,
     Loaded,
     build_program,
+    cannot_edit_text,
+    editor_title,
     failure_text,
     finished,
     highlight,
@@ -80,17 +89,20 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         Binding("Z", "zoom(1)", "Zoom out", show=False),
         *(Binding(p.key, f"preset('{p.key}')", f"Preset: {p.title}", show=False)
           for p in PRESETS),
+        Binding(USER_KEY, f"preset('{USER_KEY}')", "Preset: your program", show=False),
     ]
 
     HELP_NOTES = (
         "Presets 1-7: neuron, micrograd's compound expression, softmax + cross-entropy with and "
         "without the max subtraction, RMSNorm, one attention weight, one MicroGPT token "
-        "(m groups it by module). n/→ takes the next step: first the forward pass evaluates "
+        "(m groups it by module), and 8: your program, once you have run one from the editor. "
+        "n/→ takes the next step: first the forward pass evaluates "
         "one node per step, then backward() applies one edge update per step, "
         "child.grad += local × node.grad (a node used twice receives two contributions). "
         "b/← undoes the last step, g/G jump to the start/end, Space plays, +/- set the steps "
-        "per tick. z/Z zoom in/out, h j k l pan, Tab inspects nodes. e edits the program; "
-        "Ctrl+R in the editor runs it."
+        "per tick. z/Z zoom in/out, h j k l pan, Tab inspects nodes. e edits a copy of the "
+        "preset on show (presets 1-6 stay as they are; 7 is built in Python and cannot be "
+        "edited); Ctrl+R in the editor runs it and keeps it as preset 8."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
@@ -104,8 +116,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         self.working = ""  # what the running job does, for the status line
         self.failure: Text | None = None  # why the last graph could not be evaluated
         self.failed_title = ""
-        self.pending_source: str | None = None  # the program that failed, for the editor
-        self.user_source: str | None = None
+        self.preset: Preset = PRESETS[0]  # the preset on show (or being built, or failed)
+        self.user: Preset | None = None  # the last program run from the editor (key 8)
         self.recorded: object | None = None  # the stepper whose finished pass is in the record
 
     def compose_main(self) -> ComposeResult:
@@ -137,6 +149,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
             return None  # only the MicroGPT token (preset 7) has modules
         if action == "cycle" and self.shown.grouping is not None:
             return None
+        if action == "preset" and parameters == (USER_KEY,) and self.user is None:
+            return False  # no program of the user's yet
         return super().check_action(action, parameters)
 
     # Jobs: one at a time over the graph, so a new build supersedes a layout or a run to the end.
@@ -149,7 +163,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         self._refresh_all()
 
     def load_preset(self, preset: Preset) -> None:
-        self._load(f"{preset.key} {preset.title}", preset.build, preset.program)
+        self.preset = preset
+        self._load(preset.label, preset.build, preset.program)
 
     def _load(self, title: str, build: Callable[[], BuiltGraph], source: str | None) -> None:
         style = STYLES[self.zoom]
@@ -170,7 +185,6 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
     def _failed(self, title: str, source: str | None, error: BaseException) -> None:
         self.loaded, self.working, self.failed_title = None, "", title
         self.failure = failure_text(title, source, error)
-        self.pending_source = source
         self.query_one(DagView).show(None, None)
         self.playback.attach(None)
 
@@ -217,21 +231,28 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         self._refresh_all()
 
     def action_preset(self, key: str) -> None:
+        if key == USER_KEY:
+            if self.user is not None:
+                self.load_preset(self.user)
+            return
         self.load_preset(find_preset(key))
 
     def action_edit(self) -> None:
-        if self.loaded is not None and self.loaded.source is not None:
-            source = self.loaded.source
-        else:
-            source = self.pending_source or self.user_source or PRESETS[0].program
-        self.app.push_screen(ProgramEditor(source or "", build_program), self._edited)
+        preset = self.preset
+        if preset.program is None:
+            self.notify(cannot_edit_text(preset), title="Cannot be edited", severity="warning",
+                        timeout=8, markup=False)
+            return
+        editor = ProgramEditor(preset.program, build_program, editor_title(preset))
+        self.app.push_screen(editor, self._edited)
 
     def _edited(self, result: object | None) -> None:
         if not isinstance(result, tuple):
             return
         source, built = result
-        self.user_source = source
-        self._load("your program", lambda: built, source)
+        self.user = user_preset(source)
+        self.preset = self.user
+        self._load(self.user.label, lambda: built, source)
 
     # Drawing.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 
 from ...engine.autograd import Value
-from ...engine.backprop_presets import BuiltGraph
+from ...engine.backprop_presets import USER_KEY, BuiltGraph, Preset
 from ...engine.backprop_stepper import GraphStepper, finished_copy
 from ...engine.expression import parse_program
 from ...engine.graph_layout import GraphLayout, LayoutStyle, group_graph, layout_graph
@@ -130,6 +130,20 @@ def status_text(loaded: Loaded | None, playback: Text, zoom: str, working: str,
     return text
 
 
+def editor_title(preset: Preset) -> str:
+    """The editor's one-line title (≤ 68 cells at 80 columns): what is edited, and where the
+    result goes (a preset is never changed; what runs is kept as preset 8)."""
+    if preset.key == USER_KEY:
+        return f"Editing {preset.label} (Ctrl+R runs it)"
+    return f"Editing a copy of {preset.label} (Ctrl+R keeps it as {USER_KEY})"
+
+
+def cannot_edit_text(preset: Preset) -> str:
+    return (f"{preset.label} is built from Values in Python (a whole model layer), not written "
+            "in the program language, so it cannot be edited. e edits a copy of presets 1-6, "
+            f"or your program ({USER_KEY}).")
+
+
 def failure_text(title: str, source: str | None, error: BaseException) -> Text:
     return Text.assemble(
         (f"{title} cannot be evaluated:\n", "bold"), (str(error), "bold red"),
@@ -151,7 +165,8 @@ def _quote_line(source: str | None, error: BaseException) -> str:
 
 INTRO = (
     "n/→ steps: the forward pass node by node, then backward() edge by edge; b/← steps back. "
-    "Space plays (+/- speed), t shows the topological order, e edits, 1-7 pick a preset."
+    "Space plays (+/- speed), t shows the topological order, e edits a copy, 1-7 pick a "
+    f"preset ({USER_KEY}: your program, once you run one)."
 )
 
 

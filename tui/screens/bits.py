@@ -56,7 +56,7 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
     AUTO_FOCUS = ""  # nothing focused: the screen's keys work at once; `e` edits the number
 
     BINDINGS = [
-        Binding("e,slash", "edit", "Edit", key_display="e"),
+        Binding("e", "edit", "Edit"),
         # f: half/single/double in the float view; elsewhere the binding below opens that view
         Binding("f", "format(1)", "Format"),
         Binding("F", "format(-1)", "Previous float format", show=False),

@@ -25,16 +25,11 @@ from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
 from ..kit.screen import QuestionScreen
 from ..widgets.tile_grid import TileGrids
 from ..widgets.timeline import Timeline
+from ..widgets.title_bar import TitleBar
 from . import cuda_view as view
 from .cuda_sram import SramPanel
 
-KERNEL_LABELS = {
-    "matmul_naive": "matmul naive",
-    "matmul_tiled": "matmul tiled",
-    "matmul_register_blocked": "matmul reg-blocked",
-    "attention_naive": "attention naive",
-    "flash_attention_fwd": "flash attention",
-}
+KERNEL_LABELS = view.KERNEL_LABELS
 KERNEL_NAMES = tuple(KERNEL_LABELS)
 SIZES = (64, 100, 128, 256)  # 100: partial last tiles
 HEAD_DIMS = (16, 32, 64, 128)
@@ -44,6 +39,13 @@ TAB_FOCUS = {  # the widget that takes the keys when a tab is shown
     "tab-ptx": "#ptx-scroll",
     "tab-memory": "#memory-scroll",
 }
+
+
+class SmLanes(Timeline):
+    """The SM lanes: the simulator's 2 SMs × 4 slots are all shown from 24 lines up (the
+    generic timeline keeps 6 rows there)."""
+
+    ROWS_FOR_HEIGHT = ((40, 12), (24, 8), (0, 6))
 
 
 class CudaScreen(PlaybackMixin, QuestionScreen):
@@ -73,7 +75,11 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
         "the next / previous block (its SRAM tiles, lane and, for flash attention, its rows' m, "
         "l and α follow the replay clock); p unpins. x cycles the size (100 shows partial "
         "tiles), d the head dimension, c the causal mask; r runs again; s switches between the "
-        "GPU and the simulator when a GPU is present. 1-4 show the replay, the CUDA source, the "
+        "GPU and the simulator when a GPU is present; the title bar names the problem replayed "
+        "(N, and for attention d and the causal mask). The status line's step counts tile "
+        "steps in clock order across all blocks (one step = one block on one tile); the side "
+        "panel names the k tile (matmul) or K/V tile (flash) that block is on. 1-4 show the "
+        "replay, the CUDA source, the "
         "PTX and the memory comparison; on 2-4 ↑/↓, PgUp/PgDn and Home/End scroll the text, "
         "and 1 gives ↑/↓ back to the kernel list. Tiles: █ in SRAM, ■ in registers, ▞ read "
         "straight from HBM, ▓ held by another block, ▒ written to HBM, · idle. Without a GPU "
@@ -91,6 +97,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
         self.loaded: view.Loaded | None = None
         self.cursor: ReplayCursor | None = None
         self.pinned = None  # (launch, blockIdx) the panels follow; None: the current step's
+        self.rerun_pending = False  # `r` asked for this run: say what it did when it lands
         self.playback = Playback(self, self._render_step)
 
     # -- layout ---------------------------------------------------------------------------
@@ -110,7 +117,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
                     with Horizontal(id="replay-top"):
                         yield TileGrids(id="cuda-grids")
                         yield SramPanel(id="cuda-sram")
-                    yield Timeline(id="cuda-lanes")
+                    yield SmLanes(id="cuda-lanes")
                     yield Static(id="cuda-status")
             with TabPane("Source", id="tab-source"):
                 with VerticalScroll(id="source-scroll"):
@@ -138,8 +145,9 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
         return Problem(self.kernel, self.sizes[family], self.d,
                        self.causal and family == "attention")
 
-    def _load(self) -> None:
+    def _load(self, rerun: bool = False) -> None:
         self.playback.pause()
+        self.rerun_pending = rerun  # a newer run (another size, kernel, …) is not `r`'s
         problem = self._problem()
         force_sim, seed = self.force_sim, getattr(self.app, "seed", 0)
         self.query_one("#cuda-status", Static).update(
@@ -154,6 +162,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
         super().on_job_failed(message)
         message.prevent_default()
         if message.name == "run" and not self.jobs.running("run"):
+            self.rerun_pending = False
             self.query_one("#cuda-status", Static).update(
                 Content.styled("the run failed (see the note); r runs again", "$error"))
 
@@ -162,6 +171,11 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
 
         self.loaded = loaded
         self.pinned = None
+        self.sub_title = view.problem_text(loaded.problem)
+        self.query_one(TitleBar).refresh()
+        if self.rerun_pending:
+            self.rerun_pending = False
+            self.notify(view.rerun_text(loaded), title="Run again", timeout=4)
         if (run := loaded.execution) is not None:  # GPU time, or the simulator's own
             took = run.seconds if run.seconds is not None else run.wall_seconds
             self.app.record_run("cuda", f"cuda: {loaded.problem.describe()}, {took:.3g} s on "
@@ -182,7 +196,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
             return
         dark = self.app.current_theme.dark
         self.query_one("#cuda-source", Static).update(Syntax(
-            self.loaded.source, "cpp", line_numbers=True, word_wrap=False,
+            self.loaded.source, "cpp", line_numbers=True, word_wrap=True,
             theme="ansi_dark" if dark else "ansi_light"))
 
     # -- replay ---------------------------------------------------------------------------
@@ -241,7 +255,7 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
             self._load()
 
     def action_rerun(self) -> None:
-        self._load()
+        self._load(rerun=True)
 
     def action_simulator(self) -> None:
         from ...kernels.runtime import device_status

@@ -5,10 +5,13 @@ rescaled its output at this K/V tile."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
 from ...kernels.trace import MemoryLevel
+
+PANEL_WIDTH = 22  # cuda.tcss: width 24, less the left border and padding
 
 
 def _span(pair: tuple[int, int]) -> str:
@@ -17,6 +20,15 @@ def _span(pair: tuple[int, int]) -> str:
 
 def _size(nbytes: int) -> str:
     return f"{nbytes / 1024:.1f}KiB" if nbytes >= 1024 else f"{nbytes}B"
+
+
+def tile_word(replay) -> str:
+    """What one block's steps walk over: k tiles (matmul), K/V tiles (flash attention)."""
+    problem = getattr(replay.tiles, "problem", None)
+    family = getattr(problem, "family", "")
+    if family == "matmul":
+        return "k-tile"
+    return "K/V tile" if family == "attention" else "tile"
 
 
 def sram_text(replay, index: int, max_rows: int = 6, pinned: str = "") -> Content:
@@ -32,8 +44,15 @@ def sram_text(replay, index: int, max_rows: int = 6, pinned: str = "") -> Conten
     parts.append((f"block ({block}) · SM {record.sm}\n", "bold $warning" if pinned else ""))
     if pinned:
         parts.append((f"pinned · {pinned}\n", "$warning"))
-    parts.append((f"step {record.step + 1}/{replay.spans[(record.launch, record.block)].steps}"
-                  f" · {(record.end_ns - record.start_ns) / 1e3:.2f} µs\n", "dim"))
+    # Not a second step counter (the status line's step is the one): which tile of its loop
+    # this block is on, when it has several.
+    steps = replay.spans[(record.launch, record.block)].steps
+    took = f"{(record.end_ns - record.start_ns) / 1e3:.2f} µs"
+    where = f"{tile_word(replay)} {record.step + 1} of {steps}" if steps > 1 else ""
+    line = f"{where}, {took}" if where else took
+    if len(line) > PANEL_WIDTH:
+        line = f"{where}\n{took}"
+    parts.append((line + "\n", "dim"))
     by_level: dict[MemoryLevel, list] = {}  # in the order the step uses them
     for ref in replay.held(index):
         by_level.setdefault(ref.level, []).append(ref)
@@ -73,5 +92,8 @@ class SramPanel(Static):
         if not self.size.height:
             return 6
         # Whatever is above the m/l/α table, plus its header and its summary line.
-        above = len(sram_text(replay, index, 0, pinned).plain.splitlines())
+        # A line wider than the panel wraps and takes two lines (K,V tiles of d = 128).
+        width = max(self.content_size.width, 1)
+        above = sum(-(-max(cell_len(line), 1) // width)
+                    for line in sram_text(replay, index, 0, pinned).plain.splitlines())
         return max(1, self.size.height - above)

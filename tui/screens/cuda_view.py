@@ -71,6 +71,49 @@ def load_problem(problem: Problem, force_sim: bool, app_seed: int) -> Loaded:
                   run_note, replay)
 
 
+KERNEL_LABELS = {
+    "matmul_naive": "matmul naive",
+    "matmul_tiled": "matmul tiled",
+    "matmul_register_blocked": "matmul reg-blocked",
+    "attention_naive": "attention naive",
+    "flash_attention_fwd": "flash attention",
+}
+
+
+def problem_text(problem: Problem) -> str:
+    """The problem being replayed, short enough for the title bar at 80 columns: the kernel,
+    N, and for attention the head dimension d and whether the causal mask is on."""
+    label = KERNEL_LABELS.get(problem.kernel, problem.kernel)
+    if problem.family == "matmul":
+        return f"{label} · N={problem.n} ({problem.n}×{problem.n})"
+    heads = f" heads={problem.heads}" if problem.heads != 1 else ""
+    return (f"{label} · N={problem.n} d={problem.d} "
+            f"{'causal' if problem.causal else 'not causal'}{heads}")
+
+
+def rerun_text(loaded: Loaded) -> str:
+    """What `r` did, for a notice: compiled again or taken from NVRTC's cache, run again on
+    the GPU or the simulator, its check, and the replay starting over."""
+    compiled = loaded.compiled
+    if compiled is None:
+        compile_part = "not compiled" + (f" ({loaded.compile_note.splitlines()[0]})"
+                                         if loaded.compile_note else "")
+    elif getattr(compiled, "from_cache", False):
+        compile_part = "NVRTC build reused from its cache"
+    else:
+        compile_part = f"recompiled by NVRTC in {format_value(compiled.compile_seconds, 's')}"
+    run = loaded.execution
+    if run is None:
+        run_part = "the run failed: " + (loaded.run_note or "no result")
+    else:
+        where = "on the simulator" if run.simulated else "on the GPU"
+        check = "✓" if run.ok else "✗"
+        run_part = f"re-ran {where}, {check} max err {run.max_error:.1e}"
+    replay_part = "; replay back at step 1" if loaded.replay is not None else ""
+    return (f"r: {problem_text(loaded.problem)} — {compile_part}; {run_part}"
+            f"{replay_part}")
+
+
 def device_text(loaded: Loaded, status_label: str) -> Content:
     run = loaded.execution
     if run is not None and run.simulated:

@@ -52,7 +52,6 @@ class LightScreen(QuestionScreen):
 
     BINDINGS = [
         Binding("e", "edit", "Edit"),
-        Binding("slash", "edit", "Edit (as e)", show=False),
         Binding("d", "example(1)", "Example"),
         Binding("D", "example(-1)", "Previous example", show=False),
         Binding("down,j", "move(1)", "Next city in the list", key_display="↓/j", show=False),

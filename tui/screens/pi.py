@@ -3,8 +3,10 @@
 The screen composes, binds keys and draws. The run's bookkeeping is `pi_view.DartRun`; every
 dart is thrown in a job (`self.jobs`). The kit's Playback steps the run a frame at a time:
 forward throws `darts per frame` darts (the playback speed, 1 … 10^6, set with +/-), back takes
-the last frame away, g goes back to 0 darts. A burst (1…9) counts up to 10^k darts on every core
-as one step, with a progress bar; c stops it and keeps what it counted.
+the last frame away, g goes back to 0 darts. A burst (1…9, or x for the next power of ten up to
+10^15) counts up to 10^k darts on every core as one step, with a progress bar and the time left
+at the speed measured; c stops it and keeps what it counted. Each mode keeps its own run: m
+shows the next mode's darts, tally and chart as they were left.
 """
 
 from __future__ import annotations
@@ -28,15 +30,20 @@ from ..kit.screen import QuestionScreen
 from ..modals.seed import SeedDialog
 from ..widgets.convergence_chart import ConvergenceChart
 from ..widgets.text_panel import TextPanel
-from .pi_canvas import DartCanvas
+from .pi_canvas import CanvasHistory, DartCanvas
 from .pi_view import (
     DEFAULT_SPEED,
+    MAX_BURST_POWER,
     MODE_NAMES,
     MODE_ORDER,
     SPEEDS,
     BurstResult,
     DartRun,
     Frame,
+    burst_note,
+    duration_words,
+    next_burst_power,
+    rate_words,
     taken_back,
     thrown_frame,
 )
@@ -91,8 +98,10 @@ class PiScreen(PlaybackMixin, QuestionScreen):
                   show=PI_PLAYBACK_WORDS[binding.action][1]) for binding in PLAYBACK_BINDINGS],
         Binding("1", "burst(1)", BURST_LABEL, key_display="1…9"),
         *[Binding(str(k), f"burst({k})", BURST_LABEL, show=False) for k in range(2, 10)],
+        Binding("x", "burst_next", "Burst to the next power of ten (to 10^15)", show=False),
         Binding("c", "cancel_burst", "Cancel burst"),
-        Binding("m", "cycle_mode", "Switch pseudo / quasi / plain Python", show=False),
+        Binding("m", "cycle_mode", "Switch pseudo / quasi / plain Python (each keeps its run)",
+                show=False),
         Binding("r", "reset", "Reset to 0 darts", show=False),
         Binding("s", "seed", "Set the seed", show=False),
     ]
@@ -101,8 +110,12 @@ class PiScreen(PlaybackMixin, QuestionScreen):
         "Space plays a frame at a time (+/- sets darts per frame, 1 … 10^6); n/→ throws one "
         "frame, b/← takes the last one back (a burst is one step), g goes back to 0 darts. "
         "1…9 counts up to 10^k darts in the background on every core, with a progress bar; "
-        "c stops it and keeps the darts counted so far. m switches pseudo-random / "
-        "quasi-random (Halton) / plain Python; r resets; s sets the seed. The chart plots "
+        "x bursts to the next power of ten, up to 10^15. A burst says how long it will take at "
+        "the speed last measured, and the time left while it runs; c stops it and keeps the "
+        "darts counted so far. m switches pseudo-random / quasi-random (Halton) / plain "
+        "Python, each mode keeping its own run; r resets this mode's run; s sets the seed "
+        "(a new seed starts every mode over). Once the square is crowded each cell is shaded "
+        "by its darts: a denser glyph for more darts. The chart plots "
         "|estimate − π| against n on log-log axes: random darts follow the 1/√n guide, "
         "quasi-random points fall roughly like 1/n."
     )
@@ -116,6 +129,10 @@ class PiScreen(PlaybackMixin, QuestionScreen):
         self.burst_power: int | None = None  # k while a burst to 10^k runs
         self._burst_stop: threading.Event | None = None
         self._status_shape: list[int] = []  # the status line's word lengths, last shown
+        # The other modes' runs and drawings, as they were left (m switches between them).
+        self._kept: dict[Mode, tuple[DartRun, CanvasHistory]] = {}
+        self._rates: dict[Mode, float] = {}  # darts/s each mode's last burst measured
+        self._time_left = ""  # the running burst's, at its measured speed
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -151,6 +168,10 @@ class PiScreen(PlaybackMixin, QuestionScreen):
         bursting = self.jobs.running("burst")
         if action == "cancel_burst":
             return bursting
+        if action == "cycle_mode":
+            return not bursting  # the burst belongs to this mode's run: c ends it first
+        if action == "burst_next":
+            return not bursting and next_burst_power(self.run.tally.darts) <= MAX_BURST_POWER
         if action == "playback_jump" and parameters == (1,):
             return False  # darts never end: there is no last step
         if bursting and (action == "burst" or action.startswith("playback_")):
@@ -167,7 +188,10 @@ class PiScreen(PlaybackMixin, QuestionScreen):
         self.jobs.cancel("frame")
         run, stop = self.run, threading.Event()
         run.begin_step()
-        self.burst_power, self._burst_stop = power, stop
+        self.burst_power, self._burst_stop, self._time_left = power, stop, ""
+        rate = self._rates.get(run.mode)
+        if rate is None or (target - start) / rate >= 2:
+            self.notify(burst_note(power, target - start, rate), timeout=5)
         progress = self.query_one("#pi-progress", ProgressBar)
         progress.update(total=target - start, progress=0)
         progress.display = True
@@ -183,13 +207,15 @@ class PiScreen(PlaybackMixin, QuestionScreen):
         self.refresh_bindings()
         self._show_status()
 
+    def action_burst_next(self) -> None:
+        self.action_burst(next_burst_power(self.run.tally.darts))
+
     def action_cancel_burst(self) -> None:
         if self._burst_stop is not None:
             self._burst_stop.set()  # the burst ends at its next piece, keeping what it counted
 
     def action_cycle_mode(self) -> None:
-        mode = MODE_ORDER[(MODE_ORDER.index(self.run.mode) + 1) % len(MODE_ORDER)]
-        self.restart(mode=mode)
+        self.switch_mode(MODE_ORDER[(MODE_ORDER.index(self.run.mode) + 1) % len(MODE_ORDER)])
 
     def action_reset(self) -> None:
         self.restart()
@@ -203,15 +229,27 @@ class PiScreen(PlaybackMixin, QuestionScreen):
 
     # -- steps (the stepper's moves) ---------------------------------------------------------
 
-    def restart(self, *, seed: int | None = None, mode: Mode | None = None) -> None:
-        """Back to 0 darts (with a new seed or mode if given); any work in flight is dropped."""
+    def restart(self, *, seed: int | None = None) -> None:
+        """This mode back to 0 darts; a new seed starts every mode over. Any work in flight is
+        dropped."""
         self.playback.pause()
         self.jobs.cancel("frame")
         self.jobs.cancel("burst")
         self._end_burst()
-        self.run = DartRun(self.run.seed if seed is None else seed,
-                           self.run.mode if mode is None else mode)
+        if seed is not None:
+            self._kept.clear()
+        self.run = DartRun(self.run.seed if seed is None else seed, self.run.mode)
         self.query_one("#pi-canvas", DartCanvas).reset()
+        self._show_run()
+
+    def switch_mode(self, mode: Mode) -> None:
+        """Show `mode`'s run as it was left (a new one the first time); this one is kept."""
+        self.playback.pause()
+        self.jobs.cancel("frame")  # a frame in flight belongs to the run being put aside
+        kept_run, kept_drawing = self._kept.pop(mode, (DartRun(self.run.seed, mode), None))
+        drawing = self.query_one("#pi-canvas", DartCanvas).exchange(kept_drawing)
+        self._kept[self.run.mode] = (self.run, drawing)
+        self.run = kept_run
         self._show_run()
 
     def throw_frame(self) -> None:
@@ -253,9 +291,13 @@ class PiScreen(PlaybackMixin, QuestionScreen):
     def _show_burst_progress(self, progress: Progress) -> None:
         self.run.step_progress(progress.tally)
         self.query_one("#pi-progress", ProgressBar).update(progress=progress.tally.darts)
+        rate = progress.darts_per_second
+        if rate > 0:  # NaN before any time has passed
+            self._rates[self.run.mode] = rate
+            self._time_left = duration_words((progress.total - progress.tally.darts) / rate)
         self._show_stats()
         self._show_chart()
-        self._show_status(f"{progress.darts_per_second:.3g} darts/s")
+        self._show_status(f"{rate_words(rate)} darts/s" if rate > 0 else "")
 
     def _finish_burst(self, result: BurstResult) -> None:
         last = result.progress
@@ -267,6 +309,8 @@ class PiScreen(PlaybackMixin, QuestionScreen):
             self.notify("Burst cancelled before any darts were counted.", timeout=4)
         else:
             verb = "done" if last.complete else "cancelled"
+            if last.darts_per_second > 0:
+                self._rates[self.run.mode] = last.darts_per_second
             self.notify(f"Burst {verb}: {last.tally.darts:,} darts at "
                         f"{last.darts_per_second:.3g} darts/s.", timeout=4)
             tally = self.run.tally
@@ -320,7 +364,8 @@ class PiScreen(PlaybackMixin, QuestionScreen):
     def _show_status(self, rate: str = "") -> None:
         if self.burst_power is not None:
             status = Text.assemble((f"burst to 10^{self.burst_power}", "bold"),
-                                   f" · {rate}" if rate else "")
+                                   f" · {rate}" if rate else "",
+                                   f"\nabout {self._time_left} left" if self._time_left else "")
         else:
             status = self.playback.status("frame") + Text(" darts/frame")
         # Its height is auto, but only words of new lengths can wrap differently: a frame

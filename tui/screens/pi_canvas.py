@@ -10,10 +10,18 @@ their own: the square is drawn on the widget's, so it follows the theme.
 Darts are counted per cell of a fixed fine grid (FINE × FINE): a frame is taken back exactly by
 subtracting its darts (thrown again by the caller), and a resize redraws the history at the new
 resolution.
+
+Once the darts drawn average one a dot (DENSE_DARTS_PER_CELL a cell), a dot per dart would light
+every dot: the square would be a solid block. From then on each cell is shaded by its density
+instead: as many of its 8 dots as 4 × (its darts / the average cell's), 1 … 8, in a fixed
+dither order. A cell with more darts has a denser glyph, and the square evens out to half-lit
+cells as n grows — the sampling noise shrinking. The cells the arc crosses then show the arc
+alone, a clean line between inside and outside.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +32,19 @@ from ..widgets.cell_canvas import CellCanvas, Row, braille_cells
 
 FINE = 240  # history resolution per axis (any dot grid up to this size draws from it)
 REGIONS = ("inside", "outside", "arc")
+DENSE_DARTS_PER_CELL = 8  # from this average on, cells are shaded by density (one a dot)
+# The order in which a cell's dots (row, column) light as its density grows: 2 are opposite
+# corners, 4 a checkerboard, 8 the full cell.
+DITHER_ORDER = ((0, 0), (3, 1), (2, 0), (1, 1), (0, 1), (2, 1), (3, 0), (1, 0))
+
+
+@dataclass(frozen=True)
+class CanvasHistory:
+    """What the square has drawn: kept aside while another run is shown."""
+
+    frame: int
+    fine_hits: np.ndarray
+    newest: tuple[np.ndarray, np.ndarray]
 
 
 class DartCanvas(CellCanvas):
@@ -57,6 +78,17 @@ class DartCanvas(CellCanvas):
         self._dot_hits = None
         self._newest = _fine_cells(np.zeros(0), np.zeros(0))
         self.redraw()
+
+    def exchange(self, history: CanvasHistory | None) -> CanvasHistory:
+        """Draw `history` (None: an empty square) and return the history it replaces."""
+        kept = CanvasHistory(self.frame, self._fine_hits, self._newest)
+        if history is None:
+            history = CanvasHistory(0, np.zeros((FINE, FINE), dtype=np.int32),
+                                    _fine_cells(np.zeros(0), np.zeros(0)))
+        self.frame, self._fine_hits, self._newest = history.frame, history.fine_hits, history.newest
+        self._dot_hits = None
+        self.redraw()
+        return kept
 
     def add(self, darts: Darts) -> None:
         """Draw one batch as the newest."""
@@ -105,18 +137,27 @@ class DartCanvas(CellCanvas):
             }
         return self._palette
 
+    def dense(self, side: int) -> bool:
+        """Whether a square `side` rows high is shaded by density (see the module's note)."""
+        cells = side * 2 * side
+        return int(self._fine_hits.sum()) >= DENSE_DARTS_PER_CELL * cells
+
     def build_rows(self, width: int, height: int) -> list[Row]:
         side = min(height, width // 2, FINE // 4)  # rows; 2·side columns; 4·side dots a side
         if side < 1:
             return []
         dots = 4 * side
-        lit = (self._hits_at(dots) > 0) | _arc_dots(dots)
+        hits = self._hits_at(dots)
+        regions = _cell_regions(side)
+        if self.dense(side):
+            lit = _density_dots(hits, np.array(regions) != "arc") | _arc_dots(dots)
+        else:
+            lit = (hits > 0) | _arc_dots(dots)
         codes = braille_cells(lit)
         newest = np.zeros((dots, dots), dtype=bool)
         rows, columns = self._newest
         newest[rows * dots // FINE, columns * dots // FINE] = True
         cell_new = newest.reshape(side, 4, 2 * side, 2).any(axis=(1, 3))
-        regions = _cell_regions(side)
         styles = self._styles()
         return [
             [
@@ -132,6 +173,27 @@ def _fine_cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     column = np.clip((np.asarray(x) * FINE).astype(np.intp), 0, FINE - 1)
     row = np.clip(((1.0 - np.asarray(y)) * FINE).astype(np.intp), 0, FINE - 1)
     return row, column
+
+
+def density_levels(cell_hits: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Dots to light per cell, 0 … 8: 4 × (darts / the mean over the `counted` cells), at least
+    1 where a cell has any dart. cell_hits: (rows, columns) ints; counted: same shape, bool."""
+    mean = cell_hits[counted].mean() if counted.any() else 0.0
+    if mean <= 0:
+        return np.zeros(cell_hits.shape, dtype=np.int32)
+    levels = np.clip(np.rint(4 * cell_hits / mean), 1, 8).astype(np.int32)
+    return np.where(cell_hits > 0, levels, 0)
+
+
+def _density_dots(hits: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Dot grid (4·rows, 2·columns) with each counted cell's dots lit by its density level."""
+    rows, columns = counted.shape
+    cell_hits = hits.reshape(rows, 4, columns, 2).sum(axis=(1, 3))
+    levels = np.where(counted, density_levels(cell_hits, counted), 0)
+    lit = np.zeros((rows, 4, columns, 2), dtype=bool)
+    for rank, (dot_row, dot_column) in enumerate(DITHER_ORDER):
+        lit[:, dot_row, :, dot_column] = levels > rank
+    return lit.reshape(4 * rows, 2 * columns)
 
 
 @lru_cache(maxsize=4)

@@ -47,6 +47,7 @@ MODE_NAMES = {  # at most 32 characters: the statistics column is 37 wide at 80 
     Mode.QUASI: "quasi-random, Halton 2 and 3",
     Mode.PYTHON: "plain Python, one dart at a time",
 }
+MAX_BURST_POWER = 15  # bursts go up to 10^15 darts, as the CLI does
 NO_DARTS = Darts(np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool))
 
 Point = tuple[int, float]  # (darts, |estimate − π|)
@@ -189,6 +190,40 @@ class DartRun:
                 report(last)
         counted = None if last is None else Frame(start, last.tally.darts, last.tally.inside)
         return BurstResult(last, self.drawn(counted))
+
+
+def next_burst_power(darts: int) -> int:
+    """k of the smallest power of ten above `darts` (10^1 at 0 darts): the next burst's size."""
+    return max(1, len(str(darts)))
+
+
+def duration_words(seconds: float) -> str:
+    """A duration as a person says it: "<1 s", "40 s", "14 min", "2.5 h", "3.1 days"."""
+    if seconds < 1:
+        return "<1 s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.2g} h"
+    return f"{seconds / 86400:.2g} days"
+
+
+def rate_words(darts_per_second: float) -> str:
+    """A rate in darts/s with two significant figures: 1.2e9 rather than 1.2e+09."""
+    mantissa, _, exponent = f"{darts_per_second:.1e}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if darts_per_second >= 1e4 else f"{darts_per_second:.0f}"
+
+
+def burst_note(power: int, count: int, darts_per_second: float | None) -> str:
+    """What a burst of `count` darts (to 10^power) will take at the rate last measured."""
+    if darts_per_second is None or not darts_per_second > 0:
+        return (f"Burst to 10^{power}: {count:,} darts; the time left shows once the speed "
+                "is measured. c cancels.")
+    seconds = count / darts_per_second
+    return (f"Burst to 10^{power}: about {duration_words(seconds)} at "
+            f"{rate_words(darts_per_second)} darts/s. c cancels.")
 
 
 # The work as plain functions of plain data, so that it can also run in a worker process.

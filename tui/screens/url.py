@@ -50,7 +50,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
     BINDINGS = [
         Binding("enter", "visit", "Visit", key_display="⏎"),
         Binding("s", "step_visit", "Step through"),
-        Binding("e,slash", "edit", "Edit URL", key_display="e"),
+        Binding("e", "edit", "Edit URL"),
         Binding("d", "demo(1)", "Next demo"),
         Binding("D", "demo(-1)", "Previous demo", show=False),
         Binding("c", "cancel", "Stop"),

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from rich.style import Style
 
-from .braille_chart import BrailleChart, ChartFrame, DotLayer, draw_segment, scale
+from .braille_chart import BrailleChart, ChartFrame, DotLayer, LegendEntry, draw_segment, scale
 
 N_DECADES = (0, 10)
 ERROR_DECADES = (-7, 0)
@@ -53,6 +53,14 @@ class ConvergenceChart(BrailleChart):
 
     def label_style(self) -> Style:
         return LABEL
+
+    def legend(self) -> list[LegendEntry]:
+        """What each line is: the run's |error|, the standard-error guide, and 4/n if shown."""
+        entries = [LegendEntry("━", POINT, "|error|"),
+                   LegendEntry("╌", SQRT_GUIDE, f"{STANDARD_ERROR_SCALE:.2f}/√n")]
+        if self.show_linear_guide:
+            entries.append(LegendEntry("╌", LINEAR_GUIDE, "4/n"))
+        return entries
 
     def frame(self, plot_width: int, plot_height: int) -> ChartFrame:
         dots_x, dots_y = 2 * plot_width, 4 * plot_height
