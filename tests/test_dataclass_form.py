@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -37,9 +38,13 @@ class FormApp(App):
     def __init__(self, schema: type, validator: str | None) -> None:
         super().__init__()
         self.schema, self.validator = schema, validator
+        self.refusals: list[DataclassForm.Refused] = []
 
     def compose(self) -> ComposeResult:
         yield DataclassForm(self.schema, validator=self.validator, id="recipe")
+
+    def on_dataclass_form_refused(self, message: DataclassForm.Refused) -> None:
+        self.refusals.append(message)
 
 
 def test_fields_come_from_the_dataclass():
@@ -97,6 +102,34 @@ async def test_bad_input_marks_the_field_and_keeps_the_text():
         form.set_text("servings", "2")
         assert form.value() == Recipe(servings=2, oven=180.0)
         assert not any(form.is_marked(name) for name in form.fields)
+
+
+async def test_a_refused_key_says_why_until_the_next_accepted_edit():
+    app = FormApp(Recipe, "checked")
+    async with app.run_test() as pilot:
+        form = app.query_one(DataclassForm)
+        hint = app.query_one("#recipe-hint", Static)
+        assert form.hint == "" and not hint.display  # no room taken until something is refused
+        form.input("servings").focus()
+        await pilot.press("end", "x")
+        await pilot.pause()
+        assert form.text("servings") == "4"  # still refused, but no longer silently
+        assert form.hint == "serves: 'x' refused; it takes a whole number: digits, a leading - or +"
+        assert hint.display and hint.region.height >= 1
+        assert [(m.name, m.typed) for m in app.refusals] == [("servings", "x")]
+        await pilot.press("2")
+        assert form.text("servings") == "42" and form.hint == ""
+        form.input("oven").focus()
+        await pilot.press("end", "e")  # an exponent needs a digit before it: "180.0e" is fine
+        await pilot.press("e")
+        assert form.text("oven") == "180.0e"
+        assert form.hint.startswith("oven: 'e' refused; it takes a number")
+        form.input("name").focus()
+        await pilot.press("end", "slash")
+        assert form.text("name") == "bread" and form.hint.startswith("name: '/' refused")
+        form.input("servings").post_message(events.Paste("12 eggs"))  # a paste says too
+        await pilot.pause()
+        assert form.text("servings") == "42" and form.hint.startswith("serves: '12 eggs' refused")
 
 
 def test_the_training_form_is_config_plus_two_fields():

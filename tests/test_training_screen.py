@@ -193,10 +193,56 @@ async def test_save_and_load_a_checkpoint(small_names_path):
         assert "no checkpoint missing.npz in" in screen.message
         set_fields(screen, checkpoint="..")
         await pilot.press("ctrl+s")
-        assert "type a file name" in screen.message and not path.with_name("..").is_file()
+        assert screen.message == (
+            "ckpt: '..' is a path; type a file name such as run1.npz (no / or ..)")
         assert screen.form.is_marked("checkpoint")
-        await pilot.press("shift+tab", "home", "slash", "ctrl+s")  # a path cannot be typed
-        assert screen.form.text("checkpoint") == ".."
+        # A path is typed as typed, then refused with the reason: never silently rewritten.
+        await pilot.press("shift+tab", "home", "slash", "ctrl+s")
+        assert screen.form.text("checkpoint") == "/.." and "is a path" in screen.message
+        for typed, reason in (("../up.npz", "is a path"), ("sub\\x.npz", "is a path"),
+                              (".hidden", "would be hidden"), ("my run?.npz", "' ?' cannot be"),
+                              ("  ", "type a file name")):
+            set_fields(screen, checkpoint=typed)
+            await pilot.press("ctrl+o")
+            assert reason in screen.message and screen.form.text("checkpoint") == typed
+            assert screen.form.is_marked("checkpoint") and screen.run.step == 30
+        assert sorted(p.name for p in checkpoint_dir().iterdir()) == ["screen.npz"]
+
+
+async def test_saving_over_a_checkpoint_asks_first(small_names_path):
+    app = make_app(data_path=small_names_path, size=(80, 24))
+    path = checkpoint_dir() / "again.npz"
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_training(pilot)
+        set_fields(screen, num_steps="20", n_embed="8", n_head="2", checkpoint="again.npz")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.run.state == FINISHED)
+        assert "Keep existing checkpoint" not in offered_keys(screen)
+        await pilot.press("ctrl+s")  # a new file: saved at once
+        await wait_for(pilot, lambda: screen.message.startswith("Saved step 20"))
+        path.write_bytes(path.read_bytes())  # a marker: the file is only rewritten on purpose
+        marker = path.stat().st_mtime_ns
+        await pilot.press("ctrl+s")
+        assert screen.message == "again.npz exists: Ctrl+S again overwrites it, Esc keeps it."
+        assert "Keep existing checkpoint" in offered_keys(screen)
+        await pilot.press("escape")  # keeps the file, and the screen (Esc is not Back now)
+        assert app.screen is screen and screen.message == "Kept again.npz: nothing saved."
+        assert "Keep existing checkpoint" not in offered_keys(screen)
+        await pilot.press("ctrl+s")  # asks again
+        assert "exists" in screen.message
+        set_fields(screen, checkpoint="other.npz")  # another name: the question is dropped
+        set_fields(screen, checkpoint="again.npz")
+        await pilot.press("ctrl+s")
+        assert "exists" in screen.message and screen.overwrite == path
+        await pilot.press("ctrl+s")  # asked and confirmed: overwritten
+        await wait_for(pilot, lambda: screen.message.startswith("Saved step 20"))
+        assert screen.overwrite is None and path.stat().st_mtime_ns != marker
+        await pilot.press("escape")  # nothing pending: Esc is Back again
+        assert app.screen is not screen
+
+
+def offered_keys(screen: TrainingScreen) -> set[str]:
+    return {description for _, section in key_sections(screen) for _, description in section}
 
 
 async def test_only_the_keys_that_work_are_offered(small_names_path):
@@ -255,10 +301,28 @@ async def _save_message_fits(small_names_path) -> None:
         await pilot.pause()
         folder = str(checkpoint_dir())
         assert screen.message == f"Saved step 20 as run1.npz in {folder}"
-        message = screen.query_one("#train-message", Static)
-        lines = message.render_lines(message.region.reset_offset)
-        shown = "".join(line.text for line in lines).replace(" ", "")
-        assert screen.message.replace(" ", "") in shown
+        assert_message_shown(screen)
+        await pilot.press("ctrl+s")  # the question to overwrite fits too
+        assert screen.message.startswith("run1.npz exists:") and screen.overwrite is not None
+        await pilot.pause()
+        assert_message_shown(screen)
+        # A refused key's hint under the form fits beside it, and the form is not pushed off.
+        screen.form.input("num_steps").focus()
+        await pilot.press("end", "a")
+        await pilot.pause()
+        hint = screen.query_one("#train-form-hint", Static)
+        assert screen.form.hint.startswith("steps: 'a' refused; it takes a whole number")
+        lines = hint.render_lines(hint.region.reset_offset)
+        assert "".join(line.text for line in lines).replace(" ", "") == \
+            screen.form.hint.replace(" ", "")
+        assert screen.query_one("#train-left").region.contains_region(hint.region)
+
+
+def assert_message_shown(screen: TrainingScreen) -> None:
+    message = screen.query_one("#train-message", Static)
+    lines = message.render_lines(message.region.reset_offset)
+    shown = "".join(line.text for line in lines).replace(" ", "")
+    assert screen.message.replace(" ", "") in shown
 
 
 async def test_the_chart_stays_usable_beside_the_answer_at_120x40(small_names_path):

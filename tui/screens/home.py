@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +22,60 @@ QUESTION_KEYS = [
     for q in QUESTIONS
     if q.number <= 9
 ]
+
+
+@dataclass(frozen=True)
+class HomeStatus:
+    """What this machine runs the app with: the GPU (or the simulator), NVRTC, the names."""
+
+    gpu: str  # "NVIDIA H200 (sm_90, 132 SMs)", or "" when the CUDA screen simulates
+    nvrtc: str  # "13.0", or "" when NVRTC is not installed
+    data: str  # the dataset's one-line label
+
+
+def data_label(data_path: Path | None) -> str:
+    """Where the names come from, without reading the bundled file (its label is fixed)."""
+    from ...engine.data import BUNDLED_LABEL, DatasetError, load_names_from_path
+
+    if data_path is None:
+        return BUNDLED_LABEL
+    try:
+        return load_names_from_path(data_path).label
+    except DatasetError as error:
+        return f"{data_path}: unusable ({str(error).splitlines()[0]})"
+
+
+def probe_status(data_path: Path | None) -> HomeStatus:
+    """Ask the kernels runtime what the CUDA screen will find (slow: loads the CUDA
+    bindings), so it runs in a job, never before the home screen's first frame."""
+    from ...kernels import runtime
+
+    device = runtime.device_status()
+    try:
+        _, (major, minor) = runtime._nvrtc()
+        nvrtc = f"{major}.{minor}"
+    except runtime.KernelError:
+        nvrtc = ""
+    return HomeStatus(device.label if device.available else "", nvrtc, data_label(data_path))
+
+
+def status_text(status: HomeStatus | None) -> Text:
+    """The home screen's status line; None while the probe is still running."""
+    if status is None:
+        return Text("Checking for a GPU and NVRTC…", style="dim")
+    text = Text()
+    if status.gpu:
+        text.append("GPU ", style="dim")
+        text.append(status.gpu, style="bold")
+    else:
+        text.append("GPU ", style="dim")
+        text.append("none", style="bold")
+        text.append(" → simulator")
+    text.append(" · NVRTC ", style="dim")
+    text.append(status.nvrtc or "missing", style="bold")
+    text.append(" · ", style="dim")
+    text.append(status.data.replace("bundled: ", "bundled ", 1), style="bold")
+    return text
 
 
 def _row_label(question: Question, spec: ScreenSpec, first: bool) -> Text:
@@ -44,26 +102,44 @@ class HomeScreen(BaseScreen):
         "open any screen, parts included."
     )
 
+    # Tests stand in for the probe so what the snapshots show does not depend on the machine.
+    probe: Callable[[Path | None], HomeStatus] = staticmethod(probe_status)
+    status: HomeStatus | None = None
+
     def compose_body(self) -> ComposeResult:
         rows = []
         for question, spec in all_screens():
             first = spec is question.screens[0]
             rows.append(Option(_row_label(question, spec, first), id=spec.screen_id))
-        with Horizontal(id="home-body", classes="screen-body"):
-            with Vertical(id="home-left"):
-                yield Static(
-                    Text.assemble(
-                        ("Six interview questions", "bold"),
-                        " — run them, step through them, measure them.",
-                    ),
-                    id="home-intro",
-                )
-                yield OptionList(*rows, id="questions")
-            yield Static(id="home-detail")
+        with Vertical(id="home-body", classes="screen-body"):
+            with Horizontal(id="home-columns"):
+                with Vertical(id="home-left"):
+                    yield Static(
+                        Text.assemble(
+                            ("Six interview questions", "bold"),
+                            " — run them, step through them, measure them.",
+                        ),
+                        id="home-intro",
+                    )
+                    yield OptionList(*rows, id="questions")
+                yield Static(id="home-detail")
+            yield Static(status_text(None), id="home-status")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
         self._show_detail(all_screens()[0][1].screen_id)
+        # After the first frame: the probe imports the CUDA bindings (startup benchmark).
+        self.call_after_refresh(self._start_probe)
+
+    def _start_probe(self) -> None:
+        data_path = getattr(self.app, "data_path", None)
+        probe = type(self).probe
+        self.jobs.start("home-status", lambda _context: probe(data_path),
+                        on_done=self._show_status)
+
+    def _show_status(self, status: HomeStatus) -> None:
+        self.status = status
+        self.query_one("#home-status", Static).update(status_text(status))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id:

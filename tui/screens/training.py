@@ -45,6 +45,7 @@ from .training_view import (
     STATE_MARKS,
     RunView,
     TrainingForm,
+    checkpoint_name_problem,
     config_values,
     load_spec,
     next_temperature,
@@ -83,6 +84,10 @@ class TrainingScreen(QuestionScreen):
         Binding("less_than_sign", "select_element(-1)", "Previous weight", show=False),
         Binding("ctrl+s", "save", "Save checkpoint", show=False),
         Binding("ctrl+o", "load", "Load checkpoint", show=False),
+        # Esc answers "overwrite?" while it is asked, else goes back (the kit's binding, which
+        # a screen's own binding for the key would otherwise replace).
+        Binding("escape", "keep_checkpoint", "Keep existing checkpoint"),
+        Binding("escape", "back", "Back", show=False),
     ]
     HELP_NOTES = (
         "Type a configuration in the form (Tab moves between fields, Enter returns to the "
@@ -90,7 +95,8 @@ class TrainingScreen(QuestionScreen):
         "NumPy engine (~1000 steps/s) and the scalar autograd engine (a few steps/s, in its own "
         "process): the same model, the same losses. Samples refresh every K steps. Ctrl+S / "
         "Ctrl+O save / load the checkpoint named ckpt in the app's checkpoint folder (a save "
-        "says where), which `microgpt-tui sample --checkpoint` reads."
+        "says where), which `microgpt-tui sample --checkpoint` reads. Saving over an existing "
+        "file asks first: Ctrl+S again overwrites it, Esc keeps it."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
@@ -99,6 +105,7 @@ class TrainingScreen(QuestionScreen):
         self.run = RunView()
         self.element = 0  # the inspected weight, row-major in the selected matrix
         self.message = ""
+        self.overwrite: Path | None = None  # an existing checkpoint a second Ctrl+S overwrites
         self.started_at = time.monotonic()  # when the last run began: its time in the record
 
     # Layout.
@@ -135,6 +142,10 @@ class TrainingScreen(QuestionScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one(LossChart).focus()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.overwrite is not None and event.input is self.form.input("checkpoint"):
+            self._ask_overwrite(None)  # another name: the question no longer stands
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Only the keys that work now show in the key bar, `?` and the palette.
         if action in ("start", "engine"):
@@ -143,6 +154,8 @@ class TrainingScreen(QuestionScreen):
             return self.run.state in (RUNNING, PAUSED)
         if action == "stop":
             return self.run.busy
+        if action == "keep_checkpoint":
+            return self.overwrite is not None
         return super().check_action(action, parameters)
 
     # Actions.
@@ -221,9 +234,26 @@ class TrainingScreen(QuestionScreen):
             self._say("Nothing to save yet: start training (s) or load a checkpoint.")
             return
         path = self._checkpoint_path()
-        if path is not None:
-            self.session.send(("save", str(path)))
-            self._say(f"Saving {path.name} in {path.parent}…")
+        if path is None:
+            return
+        if path.exists() and self.overwrite != path:
+            self._ask_overwrite(path)
+            self._say(f"{path.name} exists: Ctrl+S again overwrites it, Esc keeps it.",
+                      error=True)
+            return
+        self._ask_overwrite(None)
+        self.session.send(("save", str(path)))
+        self._say(f"Saving {path.name} in {path.parent}…")
+
+    def action_keep_checkpoint(self) -> None:
+        if self.overwrite is not None:
+            self._say(f"Kept {self.overwrite.name}: nothing saved.")
+            self._ask_overwrite(None)
+
+    def _ask_overwrite(self, path: Path | None) -> None:
+        if path != self.overwrite:
+            self.overwrite = path
+            self.refresh_bindings()
 
     def action_load(self) -> None:
         path = self._checkpoint_path()
@@ -236,11 +266,15 @@ class TrainingScreen(QuestionScreen):
         self._say(f"Loading {path.name} from {path.parent}…")
 
     def _checkpoint_path(self) -> Path | None:
-        path = resolve_checkpoint(self.form.text("checkpoint"))
+        """The checkpoint the ckpt field names; None after saying why the text is refused (the
+        text stays as typed, its field marked)."""
+        text = self.form.text("checkpoint")
+        problem = checkpoint_name_problem(text)
+        path = None if problem else resolve_checkpoint(text)
         self.form.mark("checkpoint", bad=path is None)
         if path is None:
-            self._say("ckpt: type a file name such as run1.npz (letters, digits, . _ -)",
-                      error=True)
+            self._ask_overwrite(None)
+            self._say(problem or "ckpt: type a file name such as run1.npz", error=True)
         return path
 
     def _data_path(self) -> str | None:
@@ -251,6 +285,7 @@ class TrainingScreen(QuestionScreen):
 
     def _begin(self, spec: SessionSpec) -> None:
         self._close_session()
+        self._ask_overwrite(None)
         self.query_one(LossChart).reset()
         self.run.restart(spec.config.num_steps)
         self.element = 0

@@ -6,6 +6,7 @@ No widget code: the form widget is built from `TrainingForm`'s fields."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -35,6 +36,24 @@ TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 5.0)
 
 
+def checkpoint_name_problem(name: str) -> str | None:
+    """Why `name` is not a checkpoint file name (one line for the message area), or None.
+    The same rule as `resolve_checkpoint`: letters, digits, `.`, `_`, `-`, not hidden."""
+    name = name.strip()
+    bad = sorted({ch for ch in name if not re.fullmatch(CHECKPOINT_NAME, ch)})
+    if not name:
+        reason = "type a file name such as run1.npz"
+    elif "/" in name or "\\" in name or name == "..":
+        reason = f"{name!r} is a path; type a file name such as run1.npz (no / or ..)"
+    elif name.startswith("."):
+        reason = f"{name!r} would be hidden; start with a letter or digit"
+    elif bad:
+        reason = f"{''.join(bad)!r} cannot be in a file name; use letters, digits, . _ -"
+    else:
+        return None
+    return f"ckpt: {reason}"
+
+
 def _label(label: str, **more: str) -> dict[str, str]:
     return {"label": label, **more}
 
@@ -53,8 +72,9 @@ class TrainingForm:
     seed: int = field(default=DEFAULTS.seed, metadata=_label("seed"))
     temperature: float = field(default=DEFAULTS.temperature, metadata=_label("temp"))
     sample_every: int = field(default=25, metadata=_label("sample K"))
-    checkpoint: str = field(default="microgpt.npz",
-                            metadata=_label("ckpt", restrict=CHECKPOINT_NAME))
+    # Any text may be typed: a name that is not a plain file name is refused, with the reason,
+    # when saving or loading (checkpoint_name_problem), never silently rewritten.
+    checkpoint: str = field(default="microgpt.npz", metadata=_label("ckpt"))
 
     def config(self) -> Config:
         """The model's Config; ConfigError names the field at fault."""

@@ -9,6 +9,10 @@ the validator refuses (a ValueError whose `field` attribute names the field, as 
 does), marks that field and raises FormError with a one-line reason. A marked field keeps the
 text as typed; its label ends in ✗ (readable without colour) and its input takes the error
 colour.
+
+A key an input refuses as it is typed (a letter in a number field, a character its `restrict`
+pattern keeps out) is never dropped silently: a hint line under the form says why, until the
+next accepted edit, and the form posts `DataclassForm.Refused`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Input, Static
 
 T = TypeVar("T")
@@ -28,6 +33,10 @@ T = TypeVar("T")
 InputType = Literal["integer", "number", "text"]
 INPUT_TYPES: dict[type, InputType] = {int: "integer", float: "number", str: "text"}
 NOUNS = {int: "whole number", float: "number"}
+# What an input of each kind takes, for the hint when a key is refused.
+TAKES = {int: "a whole number: digits, a leading - or +",
+         float: "a number: digits, one . and an exponent as in 3e-4",
+         str: "letters, digits and the characters this field allows"}
 BAD_MARK = " ✗"
 
 
@@ -82,6 +91,29 @@ def parse(field: FormField, text: str) -> int | float | str:
                         field.name) from None
 
 
+def refusal(field: FormField, typed: str) -> str:
+    """The hint shown when `typed` is refused in `field` as it is typed."""
+    shown = typed if len(typed) <= 12 else typed[:11] + "…"
+    return f"{field.label}: {shown!r} refused; it takes {TAKES[field.kind]}"
+
+
+class FormInput(Input):
+    """An Input that remembers the text it was last asked to insert, and on refusing it tells
+    its form (instead of only ringing the bell)."""
+
+    typed = ""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        self.typed = text
+        super().replace(text, start, end)
+
+    def restricted(self) -> None:
+        super().restricted()
+        form = next((node for node in self.ancestors if isinstance(node, DataclassForm)), None)
+        if form is not None:
+            form.refused(self, self.typed)
+
+
 class DataclassForm(Vertical, Generic[T]):
     """One row per field of `schema`: its label, then an input. `validator` names the method
     of the dataclass that checks an instance and returns it (None: no check)."""
@@ -113,7 +145,22 @@ class DataclassForm(Vertical, Generic[T]):
     DataclassForm .form-input.-bad {
         background: $error 40%;
     }
+    DataclassForm .form-hint {
+        height: auto;
+        color: $error;
+        display: none;
+    }
+    DataclassForm .form-hint.-shown {
+        display: block;
+    }
     """
+
+    class Refused(Message):
+        """A key was refused in field `name`; `hint` says why (as the form shows it)."""
+
+        def __init__(self, name: str, typed: str, hint: str) -> None:
+            super().__init__()
+            self.name, self.typed, self.hint = name, typed, hint
 
     def __init__(self, schema: type[T], *, validator: str | None = "validated",
                  id: str | None = None, classes: str | None = None) -> None:
@@ -134,14 +181,39 @@ class DataclassForm(Vertical, Generic[T]):
                                markup=False)
                 label.styles.width = label_width
                 yield label
-                yield Input(field.default, type=INPUT_TYPES[field.kind], id=input_id,
-                            classes="form-input", select_on_focus=False,
-                            restrict=field.restrict)
+                yield FormInput(field.default, type=INPUT_TYPES[field.kind], id=input_id,
+                                classes="form-input", select_on_focus=False,
+                                restrict=field.restrict)
+        yield Static(id=f"{self.id or 'form'}-hint", classes="form-hint", markup=False)
 
     def on_mount(self) -> None:
         if self.app.is_headless:  # a blinking cursor would make screenshots differ
             for field in self.query(Input):
                 field.cursor_blink = False
+
+    @property
+    def hint(self) -> str:
+        """The hint line's text ("" when hidden)."""
+        line = self.query_one(".form-hint", Static)
+        return str(line.render()) if line.has_class("-shown") else ""
+
+    def _show_hint(self, text: str) -> None:
+        line = self.query_one(".form-hint", Static)
+        line.update(text)
+        line.set_class(bool(text), "-shown")
+
+    def refused(self, field_input: Input, typed: str) -> None:
+        """Say why `typed` was refused in `field_input` (called by FormInput)."""
+        name = next((n for n in self.fields if self._field_id(n) == field_input.id), None)
+        if name is None:
+            return
+        hint = refusal(self.fields[name], typed)
+        self._show_hint(hint)
+        self.post_message(self.Refused(name, typed, hint))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input in self.query(FormInput):
+            self._show_hint("")  # an accepted edit: the hint has been read
 
     def input(self, name: str) -> Input:
         return self.query_one(f"#{self._field_id(name)}", Input)
