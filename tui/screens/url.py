@@ -22,6 +22,7 @@ from ..kit.screen import QuestionScreen
 from ..widgets.explanation import ExplanationPanel
 from ..widgets.timeline import Timeline
 from . import url_view as view
+from .url_session import BrowserSlot, SteppedVisit
 
 PLAYBACK_WORDS = {  # the kit's playback keys in this screen's words
     "playback_toggle": ("Play the steps", False),
@@ -90,12 +91,9 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self.demo = None  # the loopback internet, once started
         self.demo_names: list[str] = []
         self.demo_index = 0
-        self.browser = None
-        self.browser_key: tuple | None = None
+        self.browsers = BrowserSlot()
         self.stepper: view.VisitStepper | None = None
-        self.steps_iter = None
-        self.step_cancel = None
-        self.stepper_visit = None  # the visit being stepped through
+        self.stepped: SteppedVisit | None = None  # a visit run one step per `n`
         self.running = ""  # what a job is doing, for the status line
         self.playback = Playback(self, self._show_steps, speeds=(1,), per_tick=lambda _: 1,
                                  tick_seconds=0.4)
@@ -136,8 +134,8 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         # cancel (two threads must never share a TLS connection); an idle browser closes here.
         owner_busy = any(self.jobs.running(name) for name in ("visit", "step"))
         self.jobs.cancel_all()
-        if self.browser is not None and not owner_busy:
-            self.browser.close()
+        if not owner_busy:
+            self.browsers.close()
         if self.demo is not None:
             self.demo.stop()
 
@@ -223,9 +221,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_forget(self) -> None:
-        if self.browser is not None:
-            self.browser.forget_everything()
-        self.browser, self.browser_key = None, None
+        self.browsers.forget()
         self.notify("The browser forgot its connections and caches: the next visit is cold.",
                     timeout=4)
 
@@ -236,28 +232,19 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         return self.query_one("#url-input", UrlInput).value
 
     def _browser(self, fresh: bool = False):
-        """The browser for the URL typed: the demo's settings for a demo.test host."""
-        key, settings = view.browser_settings(self.typed, self.options, self.demo)
-        if fresh:
-            return view.new_browser(settings)
-        if self.browser is None or self.browser_key != key:
-            if self.browser is not None:
-                self.browser.close()
-            self.browser, self.browser_key = view.new_browser(settings), key
-        return self.browser
+        return self.browsers.get(self.typed, self.options, self.demo, fresh)
 
     def _stop_jobs(self) -> None:
         for name in JOBS:
             if self.jobs.running(name):
                 self.jobs.cancel(name)
                 if name in ("visit", "step"):  # the screen's browser: the job closes it
-                    self.browser, self.browser_key = None, None
-        if self.step_cancel is not None:
-            self.step_cancel.set()
-            self.step_cancel = None
-        if self.steps_iter is not None and self.stepper is not None:
-            self.stepper.finish()  # a visit stepped through ends here: nothing more to run
-        self.steps_iter = None
+                    self.browsers.drop()
+        if self.stepped is not None:
+            if self.stepped.running and self.stepper is not None:
+                self.stepper.finish()  # a visit stepped through ends here: nothing more to run
+            self.stepped.stop()
+            self.stepped = None
 
     def action_visit(self) -> None:
         self._stop_jobs()
@@ -293,24 +280,20 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def action_step_visit(self) -> None:
         self._stop_jobs()
-        import threading
-
-        self.step_cancel = threading.Event()
-        visit, self.steps_iter = view.step_iterator(self.typed, self._browser(),
-                                                    self.step_cancel)
+        self.stepped = SteppedVisit(self.typed, self._browser())
         self.book.visit = None
         self.stepper = view.VisitStepper(advance=self._run_next_step)
-        self.stepper_visit = visit
         self.playback.attach(self.stepper)
         self.stepper.seek(1)  # the first step (parse) runs at once
         self._after_start()
 
     def _run_next_step(self) -> None:
-        steps = self.steps_iter
-        if steps is None:
+        stepped = self.stepped
+        if stepped is None or stepped.steps is None:
             return
         self.running = "running the next step"
-        self.jobs.start("step", view.step_work(steps, self.browser), on_done=self._step_done,
+        self.jobs.start("step", view.step_work(stepped.steps, stepped.browser),
+                        on_done=self._step_done,
                         on_failed=self._step_failed, expected=(Exception,))
         self.refresh_bindings()
         self._show_status()
@@ -322,8 +305,9 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
             return
         if step is None:
             stepper.finish()
-            self.steps_iter = None
-            self._finish_visit(self.stepper_visit)
+            if self.stepped is not None:
+                visit, self.stepped = self.stepped.visit, None
+                self._finish_visit(visit)
             return
         stepper.add(step)  # after a failed step, the next `n` ends the visit
         self.refresh_bindings()
@@ -331,7 +315,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def _step_failed(self, error: BaseException) -> None:
         self.running = ""
-        self.steps_iter = None
+        self.stepped = None
         if self.stepper is not None:
             self.stepper.finish()
         self.notify(f"The step failed: {error}", severity="error", timeout=8)
@@ -340,46 +324,42 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
     def action_cold_warm(self) -> None:
         self._stop_jobs()
         self.book.compare = []
-        self.running = "cold, warm, new connection…"
-        self.jobs.start("coldwarm", view.cold_warm_work(self.typed, self._browser(fresh=True)),
-                        on_progress=self._compare_arrived, on_done=self._compare_done,
-                        keep="all")
-        if self.view != "coldwarm":
-            self.action_view("coldwarm")
-        self._after_start()
+        self._start_series("coldwarm", "cold, warm, new connection…",
+                           view.cold_warm_work(self.typed, self._browser(fresh=True)),
+                           self._compare_arrived, "compare")
 
     def _compare_arrived(self, visit) -> None:
         self.book.compare.append(visit)
         self._show_compare()
 
-    def _compare_done(self, visits) -> None:
-        self.running = ""
-        self.book.compare = list(visits)
-        self.refresh_bindings()
-        self._show_all()
-
     def action_repeat(self) -> None:
         self._stop_jobs()
         self.book.repeats, self.book.repeats_wanted = [], self.options.repeats
-        self.running = f"{self.options.repeats} visits…"
-        self.jobs.start("repeat", view.repeat_work(self.typed, self._browser(fresh=True),
-                                                   self.options.repeats),
-                        on_progress=self._repeat_arrived, on_done=self._repeat_done,
-                        keep="all")
-        if self.view != "percentiles":
-            self.action_view("percentiles")
-        self._after_start()
+        self._start_series("repeat", f"{self.options.repeats} visits…",
+                           view.repeat_work(self.typed, self._browser(fresh=True),
+                                            self.options.repeats),
+                           self._repeat_arrived, "repeats")
 
     def _repeat_arrived(self, visit) -> None:
         self.book.repeats.append(visit)
         self.running = f"visit {len(self.book.repeats)}/{self.book.repeats_wanted}"
         self._show_percentiles()
 
-    def _repeat_done(self, visits) -> None:
-        self.running = ""
-        self.book.repeats = list(visits)
-        self.refresh_bindings()
-        self._show_all()
+    def _start_series(self, name: str, running: str, work, arrived, field: str) -> None:
+        """Cold/warm or N repeats: visits arrive one by one; the result replaces `book.field`.
+        The view that shows them comes forward."""
+        def done(visits) -> None:
+            self.running = ""
+            setattr(self.book, field, list(visits))
+            self.refresh_bindings()
+            self._show_all()
+
+        self.running = running
+        self.jobs.start(name, work, on_progress=arrived, on_done=done, keep="all")
+        shown = {"coldwarm": "coldwarm", "repeat": "percentiles"}[name]
+        if self.view != shown:
+            self.action_view(shown)
+        self._after_start()
 
     def action_cancel(self) -> None:
         self._stop_jobs()
@@ -418,22 +398,15 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self.query_one("#url-options", Static).update(
             view.options_line(self.options, self.demo, self.typed))
 
-    def _shown_steps(self) -> list:
-        return self.stepper.steps[:self.stepper.position] if self.stepper is not None else []
-
     def _show_steps(self) -> None:
-        stepper = self.stepper
-        model = view.waterfall_model(stepper) if stepper is not None else None
+        shown = view.step_views(self.stepper)
         waterfall = self.query_one("#url-waterfall", Timeline)
-        waterfall.display = model is not None
-        if model is not None:
-            waterfall.show(model)
-        current = stepper.current if stepper is not None else None
-        self.query_one("#url-detail", Static).update(view.detail_text(
-            current, "Enter visits the URL above; s steps through it; d picks a demo."))
-        steps = self._shown_steps()
-        self.query_one("#url-certificate", Static).update(view.certificate_text(steps))
-        self.query_one("#url-http", Static).update(view.http_text(steps))
+        waterfall.display = shown.waterfall is not None
+        if shown.waterfall is not None:
+            waterfall.show(shown.waterfall)
+        for selector, text in (("#url-detail", shown.detail), ("#url-certificate",
+                               shown.certificate), ("#url-http", shown.http)):
+            self.query_one(selector, Static).update(text)
         self._show_status()
 
     def _show_compare(self) -> None:

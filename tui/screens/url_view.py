@@ -273,6 +273,26 @@ def waterfall_model(stepper: VisitStepper) -> TimelineModel | None:
     return TimelineModel(rows, max(end, 1e-6), selected=stepper.position - 1, caption=caption)
 
 
+@dataclass(frozen=True)
+class StepViews:
+    """What the steps run so far show: the waterfall, the focused step's facts, the last
+    certificate chain and the last HTTP exchange."""
+
+    waterfall: TimelineModel | None
+    detail: Text
+    certificate: Text
+    http: Text
+
+
+def step_views(stepper: VisitStepper | None) -> StepViews:
+    shown = stepper.steps[:stepper.position] if stepper is not None else []
+    current = stepper.current if stepper is not None else None
+    return StepViews(
+        waterfall_model(stepper) if stepper is not None else None,
+        detail_text(current, "Enter visits the URL above; s steps through it; d picks a demo."),
+        certificate_text(shown), http_text(shown))
+
+
 def detail_text(step: Step | None, hint: str) -> Text:
     if step is None:
         return Text(hint, style="dim")
