@@ -323,7 +323,7 @@ async def test_a_24_digit_number_fits_80x24_at_every_step():
 
 def test_a_nan_sum_says_nan():
     from microgpt_tui.engine.basics import floats as F
-    from microgpt_tui.tui.screens import bits_view as view
+    from microgpt_tui.tui.screens import bits_float_view as view
     text = view.sum_content(F.analyse("inf + -inf"), 78).plain
     assert "exact sum    NaN" in text and "rounds to  → NaN" in text and "—" not in text
     text = view.sum_content(F.analyse("inf + 1"), 78).plain

@@ -16,6 +16,7 @@ from microgpt_tui.engine.basics import mergesort as ms
 from microgpt_tui.engine.basics.mergesort import Compare
 from microgpt_tui.tui.app import make_app
 from microgpt_tui.tui.kit.screen import key_sections
+from microgpt_tui.tui.screens import mergesort_large_view as large
 from microgpt_tui.tui.screens import mergesort_view as view
 from microgpt_tui.tui.screens.mergesort import MergeSortScreen
 from microgpt_tui.tui.widgets.explanation import ExplanationPanel
@@ -28,7 +29,7 @@ SMALL_SIZES = (10**2, 10**3)
 
 @pytest.fixture
 def small_sizes(monkeypatch):
-    monkeypatch.setattr(view, "LARGE_SIZES", SMALL_SIZES)
+    monkeypatch.setattr(large, "LARGE_SIZES", SMALL_SIZES)
 
 
 async def open_sort(pilot) -> MergeSortScreen:
@@ -188,7 +189,7 @@ async def test_the_large_view_counts_every_n_and_order(small_sizes):
         await pilot.press("enter")  # small sizes: done at once (the progress bar: below)
         await wait_until(pilot, lambda: not screen.jobs.running("large"), "the counts")
         book = screen.book
-        assert len(book.counts) == len(view.large_tasks(SMALL_SIZES)) == 12
+        assert len(book.counts) == len(large.large_tasks(SMALL_SIZES)) == 12
         for (n, order, algorithm), count in book.counts.items():
             values = ms.make_values(n, order, SEED)
             counter = ms.count_merge_sort if algorithm == "merge" else ms.count_timsort
@@ -217,7 +218,7 @@ def slow_work(sizes, seed):
 
 
 async def test_counting_can_be_stopped_and_keys_answer_meanwhile(small_sizes, monkeypatch):
-    monkeypatch.setattr(view, "large_work", slow_work)
+    monkeypatch.setattr(large, "large_work", slow_work)
     app = make_app(seed=SEED, size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_sort(pilot)
@@ -228,8 +229,8 @@ async def test_counting_can_be_stopped_and_keys_answer_meanwhile(small_sizes, mo
         assert "counting Timsort, 10² random items" in text(screen, "#sort-status")
         assert "Stop counting" in [entry.description for entry in shown_bindings(screen)[0]]
         status = screen.query_one("#sort-status", Static)
-        longest = view.LargeBook(running=(10**6, "reversed", "timsort"))
-        assert view.large_status(longest, True).cell_length <= status.size.width  # 80×24: no …
+        longest = large.LargeBook(running=(10**6, "reversed", "timsort"))
+        assert large.large_status(longest, True).cell_length <= status.size.width  # 80×24: no …
         assert "Stop counting" in listed(screen) and "Count n = 10³…10⁶" not in listed(screen)
         assert screen.query_one(ProgressBar).display
         assert screen.query_one(ProgressBar).progress > 0

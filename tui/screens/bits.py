@@ -23,9 +23,11 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from ...engine.basics import bits as B
 from ...engine.basics import floats as F
+from ...engine.basics.bits_layout import DivisionStepper, next_in
 from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
 from ..kit.screen import QuestionScreen
 from ..widgets.explanation import ExplanationPanel
+from . import bits_float_view as float_view
 from . import bits_view as view
 
 PLAYBACK_WORDS = {  # the kit's playback keys in this screen's words and keys (←/→ move the
@@ -95,7 +97,7 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
         self.playback = Playback(self, self._show, speeds=SPEEDS, tick_seconds=0.35)
 
     @property
-    def stepper(self) -> view.DivisionStepper | None:
+    def stepper(self) -> DivisionStepper | None:
         """The number's steps, once a whole number has been applied."""
         return self.playback.stepper  # type: ignore[return-value]
 
@@ -174,7 +176,7 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
         self.call_after_refresh(self._show)  # laid out for the view now on show
 
     def action_next_view(self) -> None:
-        self.action_view(view.next_in(view.VIEWS, self.view))
+        self.action_view(next_in(view.VIEWS, self.view))
 
     def action_cursor(self, delta: int) -> None:
         self.cursor = (self.cursor + delta) % self.width
@@ -189,14 +191,14 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
         self._apply(str(toggle.value))
 
     def action_width(self, delta: int) -> None:
-        self.width = view.next_in(B.WIDTHS, self.width, delta)
+        self.width = next_in(B.WIDTHS, self.width, delta)
         self.cursor = min(self.cursor, self.width - 1)
         if self.stepper is not None:
             self.playback.attach(self.stepper.resized(self.width))
         self._show()
 
     def action_format(self, delta: int) -> None:
-        self.format = view.next_in(view.FORMAT_NAMES, self.format, delta)
+        self.format = next_in(view.FORMAT_NAMES, self.format, delta)
         self._read_float(self.text)
         self._show()
 
@@ -218,13 +220,13 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
         value, self.integer_error = view.read_integer(text)
         if value is not None:
             self.cursor = min(self.cursor, self.width - 1)
-            self.playback.attach(view.DivisionStepper(value, self.width))
+            self.playback.attach(DivisionStepper(value, self.width))
         self._read_float(text)
         self._show()
         return not (self.integer_error if self.view == "integer" else self.float_error)
 
     def _read_float(self, text: str) -> None:
-        shown, self.float_error = view.read_float(text, self.format)
+        shown, self.float_error = float_view.read_float(text, self.format)
         if shown is not None:
             self.shown_float = shown
 
@@ -264,10 +266,11 @@ class BitsScreen(PlaybackMixin, QuestionScreen):
             columns = self._columns(scroll)
             shown = self.shown_float
             if isinstance(shown, F.FloatSum):
-                self.query_one("#bits-float", Static).update(view.sum_content(shown, columns))
-                explain.show(view.sum_explanation(shown))
+                self.query_one("#bits-float", Static).update(float_view.sum_content(shown, columns))
+                explain.show(float_view.sum_explanation(shown))
             elif shown is not None:
-                self.query_one("#bits-float", Static).update(view.float_content(shown, columns))
-                explain.show(view.float_explanation(shown))
+                self.query_one("#bits-float", Static).update(
+                    float_view.float_content(shown, columns))
+                explain.show(float_view.float_explanation(shown))
         self.query_one("#bits-status", Static).update(
             view.status_line(self.view, self.playback.status("step"), self.stepper))

@@ -6,7 +6,7 @@ columns, the node at work bracketed, the comparisons counted against the bounds 
 view, which counts the comparisons of merge sort and of Python's Timsort for n = 10³ … 10⁶ in
 a job (r counts, c stops) and fits comparisons ≈ c·n·log₂ n for each input order.
 The screen composes, binds keys and draws; the numbers come from engine/basics/mergesort.py
-through mergesort_view.
+through mergesort_view (the stepped view) and mergesort_large_view (the large view).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
 from ..kit.screen import QuestionScreen
 from ..widgets.explanation import ExplanationPanel
 from ..widgets.split_tree import SplitTree
+from . import mergesort_large_view as large
 from . import mergesort_view as view
 
 # The kit's playback keys in this screen's words, whether the key bar shows them (Space and n),
@@ -74,7 +75,7 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
         self.view = "steps"
         self.settings = view.SortSettings()
         self.stepper: view.EventStepper | None = None
-        self.book = view.LargeBook()
+        self.book = large.LargeBook()
         self.playback = Playback(self, self._show_steps)
         self._render_pending = False
 
@@ -99,7 +100,7 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
     def on_mount(self) -> None:
         seed = seed_in_range(getattr(self.app, "seed", 0), SEED_BITS)
         self.settings = replace(self.settings, seed=seed)
-        self.book = view.LargeBook(sizes=view.LARGE_SIZES, seed=seed)
+        self.book = large.LargeBook(sizes=large.LARGE_SIZES, seed=seed)
         self.query_one("#large-progress").display = False
         self.query_one("#sort-explain").border_title = "why n log n"
         self._new_run()
@@ -166,11 +167,11 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
 
     def action_count(self) -> None:
         book = self.book
-        self.book = view.LargeBook(sizes=book.sizes, seed=book.seed)
+        self.book = large.LargeBook(sizes=book.sizes, seed=book.seed)
         progress = self.query_one("#large-progress", ProgressBar)
         progress.update(total=1.0, progress=0.0)
         progress.display = True
-        self.jobs.start("large", view.large_work(self.book.sizes, self.book.seed),
+        self.jobs.start("large", large.large_work(self.book.sizes, self.book.seed),
                         on_progress=self._counted, on_done=self._count_done,
                         on_failed=self._count_failed, expected=(Exception,), keep="all")
         self.refresh_bindings()
@@ -232,8 +233,8 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
 
     def _show_large(self) -> None:
         book = self.book
-        self.query_one("#large-head", Static).update(view.large_head(book))
-        self.query_one("#large-table", Static).update(view.large_table(book))
+        self.query_one("#large-head", Static).update(large.large_head(book))
+        self.query_one("#large-table", Static).update(large.large_table(book))
         self._show_words()
 
     def _show_words(self) -> None:
@@ -242,7 +243,7 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
             status = view.status_text(self.stepper, self.playback.status("step"))
             words = view.explanation(self.stepper)
         else:
-            status = view.large_status(self.book, self.jobs.running("large"))
-            words = view.large_explanation(self.book)
+            status = large.large_status(self.book, self.jobs.running("large"))
+            words = large.large_explanation(self.book)
         self.query_one("#sort-status", Static).update(status)
         self.query_one("#sort-explain", ExplanationPanel).show(words)
