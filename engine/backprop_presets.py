@@ -143,7 +143,8 @@ class Preset:
 
 @dataclass(frozen=True)
 class TinyGPTConfig:
-    """The MicroGPT token preset's size: small enough that every node can be drawn."""
+    """A MicroGPT size for the token preset. The defaults are a toy (n_embed 4, vocab 5);
+    REAL_CONFIG is the model the Training screen trains."""
 
     n_embed: int = 4
     n_head: int = 1
@@ -152,6 +153,19 @@ class TinyGPTConfig:
     mlp_ratio: int = 4
     init_std: float = 0.3
     seed: int = 42
+
+
+# The Training screen's model (engine/microgpt/config.py): n_embed 16, 4 heads, 27 tokens.
+REAL_CONFIG = TinyGPTConfig(n_embed=16, n_head=4, vocab_size=27, block_size=16, init_std=0.08)
+# The preset's name: BOS, "isabella", then BOS as the last position's target.
+REAL_NAME = "isabella"
+
+
+def token_name(token: int, vocab_size: int) -> str:
+    """A token as a label: a-z for the 26 letters of the names corpus (BOS is "."), else its id."""
+    if vocab_size == 27:
+        return "." if token == 26 else chr(ord("a") + token)
+    return str(token)
 
 
 class _ModuleTagger:
@@ -173,9 +187,19 @@ class _ModuleTagger:
             stack.extend(c for c in node.children if c not in self.groups)
 
 
-def _matrix(rng: random.Random, rows: int, cols: int, std: float, name: str) -> list[list[Value]]:
+def _named(values: list[Value], name: str | Callable[[int], str], start: int = 0
+           ) -> list[Value]:
+    """Give each value its name (what it is: `q[3] t2`, `softmax h1 t2:0`): name(i), or a
+    template whose {} is the index (from start); returns the values."""
+    for i, value in enumerate(values, start):
+        value.name = name.format(i) if isinstance(name, str) else name(i)
+    return values
+
+
+def _matrix(rng: random.Random, rows: int, cols: int, std: float, name: str,
+            row_name: Callable[[int], str] = str) -> list[list[Value]]:
     return [
-        [Value(rng.gauss(0, std), name=f"{name}[{r}][{c}]") for c in range(cols)]
+        [Value(rng.gauss(0, std), name=f"{name}[{row_name(r)},{c}]") for c in range(cols)]
         for r in range(rows)
     ]
 
@@ -184,17 +208,31 @@ def _linear(x: list[Value], w: list[list[Value]]) -> list[Value]:
     return [Value.dot(row, x) for row in w]
 
 
-def _rmsnorm(x: list[Value]) -> list[Value]:
-    mean_square = Value.sum([xi * xi for xi in x]) / len(x)
+def _rmsnorm(x: list[Value], at: str) -> list[Value]:
+    squares = _named([xi * xi for xi in x], lambda j: f"x²[{j}] {at}")
+    mean_square = Value.sum(squares)
+    mean_square.name = f"Σx² {at}"
+    mean_square = mean_square / len(x)
+    mean_square.name = f"mean x² {at}"
     scale = (mean_square + 1e-8) ** -0.5
-    return [xi * scale for xi in x]
+    scale.name = f"1/rms {at}"
+    return _named([xi * scale for xi in x], lambda j: f"rmsnorm[{j}] {at}")
 
 
-def _softmax(logits: list[Value]) -> list[Value]:
+def _softmax(logits: list[Value], at: str = "", index: Callable[[int], str] = str
+             ) -> list[Value]:
+    """Softmax; at/index name the nodes (`exp h1 t2:0`, `Σexp h1 t2`, `softmax h1 t2:0`)."""
     top = max(logit.data for logit in logits)
-    exps = [(logit - top).exp() for logit in logits]
+    suffix = f" {at}" if at else ""
+    sep = ":" if at else ""
+    shifted = _named([logit - top for logit in logits],
+                     lambda i: f"−max{suffix}{sep}{index(i)}" if at else f"−max[{index(i)}]")
+    exps = [s.exp() for s in shifted]
     total = Value.sum(exps)
-    return [e / total for e in exps]
+    _named(exps, lambda i: f"exp{suffix}{sep}{index(i)}" if at else f"exp[{index(i)}]")
+    total.name = f"Σexp{suffix}"
+    return _named([e / total for e in exps],
+                  lambda i: f"softmax{suffix}{sep}{index(i)}" if at else f"p[{index(i)}]")
 
 
 def build_microgpt_token(
@@ -204,17 +242,24 @@ def build_microgpt_token(
 
     tokens: input ids then the target of the last position (len = block_size + 1). The earlier
     positions are in the graph because the last one attends to their keys and values.
+    Every node the model computes is named for what it is (`wte[e,3]`, `q[3] t2`,
+    `q·k h1 t2:0` — head 1, query at position 2, key at 0 —, `softmax h1 t2:0`, `logit[a]`,
+    `loss`); the rest (the products inside a sum, constants) keep their op.
     """
     rng = random.Random(config.seed)
     d, heads = config.n_embed, config.n_head
     head_dim = d // heads
     std = config.init_std
-    wte = _matrix(rng, config.vocab_size, d, std, "wte")
+
+    def char(token: int) -> str:
+        return token_name(token, config.vocab_size)
+
+    wte = _matrix(rng, config.vocab_size, d, std, "wte", char)
     wpe = _matrix(rng, config.block_size, d, std, "wpe")
     wq, wk, wv, wo = (_matrix(rng, d, d, std, name) for name in ("wq", "wk", "wv", "wo"))
     fc1 = _matrix(rng, config.mlp_ratio * d, d, std, "fc1")
     fc2 = _matrix(rng, d, config.mlp_ratio * d, std, "fc2")
-    lm_head = _matrix(rng, config.vocab_size, d, std, "lm_head")
+    lm_head = _matrix(rng, config.vocab_size, d, std, "lm_head", char)
     tagger = _ModuleTagger()
 
     keys: list[list[Value]] = []
@@ -222,46 +267,62 @@ def build_microgpt_token(
     positions = len(tokens) - 1
     x: list[Value] = []
     for pos in range(positions):
+        at = f"t{pos}"
         x = [te + pe for te, pe in zip(wte[tokens[pos]], wpe[pos], strict=True)]
-        x = _rmsnorm(x)
+        _named(x, f"emb[{{}}] {at}")
+        x = _rmsnorm(x, at)
         tagger.tag(x, "embeddings")
         residual = x
-        x = _rmsnorm(x)
-        q = _linear(x, wq)
-        keys.append(_linear(x, wk))
-        values.append(_linear(x, wv))
+        x = _rmsnorm(x, at)
+        q = _named(_linear(x, wq), f"q[{{}}] {at}")
+        keys.append(_named(_linear(x, wk), f"k[{{}}] {at}"))
+        values.append(_named(_linear(x, wv), f"v[{{}}] {at}"))
         tagger.tag(q + keys[-1] + values[-1], "attn q/k/v")
         attended: list[Value] = []
         for h in range(heads):
             lo, hi = h * head_dim, (h + 1) * head_dim
-            scores = [
-                Value.dot(q[lo:hi], k[lo:hi]) * (1 / math.sqrt(head_dim)) for k in keys
-            ]
-            weights = _softmax(scores)
+            where = f"h{h} {at}"
+            dots = _named([Value.dot(q[lo:hi], k[lo:hi]) for k in keys],
+                          f"q·k {where}:{{}}")
+            scores = _named([dot * (1 / math.sqrt(head_dim)) for dot in dots],
+                            f"score {where}:{{}}")
+            weights = _softmax(scores, where)
             head = [
                 Value.dot(weights, [v[j] for v in values]) for j in range(lo, hi)
             ]
+            _named(head, f"head{h}[{{}}] {at}", start=lo)
             tagger.tag(head, f"attn head {h}")
             attended.extend(head)
-        x = [a + r for a, r in zip(_linear(attended, wo), residual, strict=True)]
+        projected = _named(_linear(attended, wo), f"wo·h[{{}}] {at}")
+        x = [a + r for a, r in zip(projected, residual, strict=True)]
+        _named(x, f"resid1[{{}}] {at}")
         tagger.tag(x, "attn output")
         residual = x
-        hidden = [h.relu() for h in _linear(_rmsnorm(x), fc1)]
-        x = [a + r for a, r in zip(_linear(hidden, fc2), residual, strict=True)]
+        up = _named(_linear(_rmsnorm(x, at), fc1), f"fc1[{{}}] {at}")
+        hidden = _named([h.relu() for h in up], f"relu[{{}}] {at}")
+        down = _named(_linear(hidden, fc2), f"fc2[{{}}] {at}")
+        x = [a + r for a, r in zip(down, residual, strict=True)]
+        _named(x, f"resid2[{{}}] {at}")
         tagger.tag(x, "MLP")
-    logits = _linear(x, lm_head)
-    for i, logit in enumerate(logits):
-        logit.name = f"logit[{i}]"
+    logits = _named(_linear(x, lm_head), lambda i: f"logit[{char(i)}]")
     tagger.tag(logits, "lm_head")
-    probs = _softmax(logits)
+    probs = _softmax(logits, index=char)
     target = tokens[-1]
-    probs[target].name = f"p[{target}]"
-    loss = -probs[target].log()
+    log_p = probs[target].log()
+    log_p.name = f"log p[{char(target)}]"
+    loss = -log_p
     loss.name = "loss"
     tagger.tag([loss], "loss")
     named = [(v.name or f"logit[{i}]", v) for i, v in enumerate(logits)]
-    named += [(f"p[{target}]", probs[target]), ("loss", loss)]
+    named += [(probs[target].name or "p", probs[target]), ("loss", loss)]
     return BuiltGraph(loss, named, tagger.groups, tagger.order)
+
+
+def build_real_microgpt_token() -> BuiltGraph:
+    """The Training screen's model (REAL_CONFIG) on BOS + "isabella", predicting the end."""
+    bos = REAL_CONFIG.vocab_size - 1
+    ids = [ord(c) - ord("a") for c in REAL_NAME]
+    return build_microgpt_token(REAL_CONFIG, (bos, *ids, bos))
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -274,8 +335,8 @@ PRESETS: tuple[Preset, ...] = (
            program=SOFTMAX_NAIVE),
     Preset("5", "RMSNorm", "RMSNorm of a 4-vector", program=RMSNORM),
     Preset("6", "Attention weight", "q·k/√d for two keys, softmax", program=ATTENTION),
-    Preset("7", "MicroGPT token", "one token through a tiny MicroGPT (n_embed 4, vocab 5)",
-           builder=build_microgpt_token),
+    Preset("7", "MicroGPT token", "the real MicroGPT (n_embed 16, 4 heads, 27 tokens) on "
+           "\".isabella\", the loss of its last position", builder=build_real_microgpt_token),
 )
 
 

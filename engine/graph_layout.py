@@ -14,7 +14,7 @@ Everything is found by bisection, so drawing a viewport costs the viewport, not 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 LEFT, RIGHT, UP, DOWN = 1, 2, 4, 8
@@ -51,10 +51,11 @@ class LayoutStyle:
         return self.box_height + self.gap_y
 
 
-# Zoom levels, nearest first: boxes with label/data/grad, one-line boxes, one cell per node.
+# Zoom levels, nearest first: boxes with label/data/grad (a 13-cell name), one-line boxes
+# (marker, a 10-cell name, the number), one cell per node.
 STYLES: tuple[LayoutStyle, ...] = (
-    LayoutStyle("detail", box_width=15, box_height=4, gap_x=6, gap_y=1, port_row=1),
-    LayoutStyle("compact", box_width=13, box_height=1, gap_x=5, gap_y=1, port_row=0),
+    LayoutStyle("detail", box_width=17, box_height=4, gap_x=6, gap_y=1, port_row=1),
+    LayoutStyle("compact", box_width=20, box_height=1, gap_x=5, gap_y=1, port_row=0),
     LayoutStyle("overview", box_width=3, box_height=1, gap_x=4, gap_y=1, port_row=0),
 )
 
@@ -128,13 +129,20 @@ def generations(children: Sequence[Sequence[int]]) -> list[int]:
     return column
 
 
+# What a layout's progress callback receives: (stage, done, total) with stage "placing" or
+# "routing edges"; it may raise (e.g. a cancelled job's JobCancelled) to stop the layout.
+Progress = Callable[[str, int, int], None]
+
+
 def layout_graph(
-    children: Sequence[Sequence[int]], style: LayoutStyle = STYLES[0]
+    children: Sequence[Sequence[int]], style: LayoutStyle = STYLES[0],
+    progress: Progress | None = None,
 ) -> GraphLayout:
     """Place n nodes (children before parents) in columns and slots, then rasterise the edges.
 
     Slots follow the barycentre of a node's children (and a leaf's parents) so edges run
-    mostly straight; cost is O(nodes + edges + edge cells).
+    mostly straight; cost is O(nodes + edges + edge cells). progress, if given, hears about
+    every column placed and every 1/50 of the edges routed (the routing is most of the time).
     """
     count = len(children)
     kids = [tuple(c) for c in children]
@@ -150,7 +158,9 @@ def layout_graph(
 
     slot_of = [0] * count
     # Pass 1, left to right: inner nodes follow their placed children.
-    for members in by_column:
+    for placed, members in enumerate(by_column):
+        if progress is not None:
+            progress("placing", placed, width_columns)
         inner = [n for n in members if kids[n]]
         wanted = {n: _mean([slot_of[c] for c in kids[n]], float(n) / max(count, 1)) for n in inner}
         _pack(sorted(inner, key=lambda n: (wanted[n], n)), wanted, slot_of)
@@ -177,7 +187,7 @@ def layout_graph(
     )
     layout.width = width_columns * style.pitch_x
     layout.height = (max(slot_of, default=0) + 1) * style.pitch_y
-    _rasterise(layout, parents)
+    _rasterise(layout, parents, progress)
     return layout
 
 
@@ -262,13 +272,18 @@ def _polyline(
     return [(x, y, masks[(x, y)]) for x, y in order]
 
 
-def _rasterise(layout: GraphLayout, parents: list[list[int]]) -> None:
+def _rasterise(layout: GraphLayout, parents: list[list[int]],
+               progress: Progress | None = None) -> None:
     """All edges into one cell map. Edges into one parent share its lane, so that lane is
     drawn once from its highest to its lowest edge instead of once per edge: the cost is the
     cells drawn, not edges × lane length."""
     cells = layout.edge_cells
     style = layout.style
+    total = len(layout.children)
+    every = max(total // 50, 1)
     for parent, kids in enumerate(layout.children):
+        if progress is not None and parent % every == 0:
+            progress("routing edges", parent, total)
         if not kids:
             continue
         px, py = layout.box(parent)
@@ -313,3 +328,49 @@ def group_graph(
             if child_group < group:
                 edges[group].add(child_group)
     return names, members, [tuple(sorted(e)) for e in edges]
+
+
+# Readable short forms, tried in order when a name is too long for its box.
+ABBREVIATIONS: tuple[tuple[str, str], ...] = (
+    ("softmax", "smax"), ("rmsnorm", "norm"), ("lm_head", "lmh"), ("embeddings", "emb"),
+    ("attn head ", "head"), ("attn output", "attn out"), ("attn q/k/v", "qkv"),
+    ("score", "sc"), ("resid", "res"),
+)
+
+
+def fit_label(text: str, width: int) -> str:
+    """`text` in at most `width` cells, shortened readably: first the usual abbreviations
+    (softmax → smax, lm_head → lmh), then whole words dropped from the end with "…" for them;
+    a word is cut only when the first alone does not fit."""
+    if len(text) <= width:
+        return text
+    for long, short in ABBREVIATIONS:
+        text = text.replace(long, short)
+        if len(text) <= width:
+            return text
+    words = text.split(" ")
+    while len(words) > 1:
+        words.pop()
+        shortened = " ".join(words) + "…"
+        if len(shortened) <= width:
+            return shortened
+    return text[: max(width - 1, 0)] + "…" if width > 0 else ""
+
+
+def overview(layout: GraphLayout, width: int, height: int) -> list[list[int]]:
+    """The whole drawing shrunk to width × height cells: how many nodes' boxes fall in each
+    (the fit-to-screen view of a graph too big to read box by box)."""
+    counts = [[0] * max(width, 0) for _ in range(max(height, 0))]
+    if width <= 0 or height <= 0:
+        return counts
+    for node in range(len(layout.column_of)):
+        column, row = overview_cell(layout, node, width, height)
+        counts[row][column] += 1
+    return counts
+
+
+def overview_cell(layout: GraphLayout, node: int, width: int, height: int) -> tuple[int, int]:
+    """The cell (column, row) of `overview(layout, width, height)` that holds node."""
+    x, y = layout.box(node)
+    return (min(x * width // max(layout.width, 1), width - 1),
+            min(y * height // max(layout.height, 1), height - 1))

@@ -288,3 +288,117 @@ def test_an_existing_checkpoints_mode_is_kept_and_a_symlink_refused(tmp_path, na
         save_checkpoint(link, trainer)
     with pytest.raises(CheckpointError, match="empty path"):
         save_checkpoint("", trainer)
+
+
+def test_a_round_trip_keeps_the_loss_history_and_adams_last_update(tmp_path, names):
+    trainer = Trainer(names, SMALL)
+    losses = [event.loss for event in trainer.run(steps=5)]
+    assert trainer.loss_history == losses and trainer.history_start == 0
+    checkpoint = load_checkpoint(save_checkpoint(tmp_path / "h.npz", trainer))
+    assert checkpoint.version == 2 and checkpoint.has_history and checkpoint.has_last_update
+    assert checkpoint.losses.tolist() == losses  # exactly
+    np.testing.assert_array_equal(checkpoint.adam_last_grad, trainer.adam.last_grad)
+    np.testing.assert_array_equal(checkpoint.adam_last_update, trainer.adam.last_update)
+    assert checkpoint.adam_last_lr == trainer.adam.last_lr != 0.0
+    resumed = resume_trainer(checkpoint, names)
+    assert resumed.loss_history == losses and resumed.restore_note is None
+    np.testing.assert_array_equal(resumed.adam.last_grad, trainer.adam.last_grad)
+    np.testing.assert_array_equal(resumed.adam.last_update, trainer.adam.last_update)
+    assert resumed.adam.last_lr == trainer.adam.last_lr
+    resumed.train_step()
+    assert resumed.loss_history[:5] == losses and len(resumed.loss_history) == 6
+
+
+def test_a_resumed_trainers_adam_view_shows_the_real_last_update(tmp_path, names):
+    trainer = Trainer(names, SMALL)
+    list(trainer.run(steps=4))
+    before = trainer.adam_view("wte", 1, 2)
+    assert before.update != 0.0 and before.grad != 0.0
+    path = save_checkpoint(tmp_path / "a.npz", trainer)
+    assert resume_trainer(load_checkpoint(path), names).adam_view("wte", 1, 2) == before
+
+
+def _as_version_1(good: bytes) -> bytes:
+    """A checkpoint as version 1 wrote it: no loss history, no last update."""
+    def meta_v1(meta):
+        meta["version"] = 1
+        del meta["adam_last_lr"], meta["history_start"]
+
+    def arrays_v1(arrays):
+        for name in ("losses", "adam_last_grad", "adam_last_update"):
+            del arrays[name]
+
+    return _rewrite(good, meta_v1, arrays_v1)
+
+
+def test_a_version_1_checkpoint_still_loads_without_history(tmp_path, names):
+    trainer = Trainer(names, SMALL)
+    expected = [event.loss for event in Trainer(names, SMALL).run()]
+    list(trainer.run(steps=5))
+    path = tmp_path / "old.npz"
+    path.write_bytes(_as_version_1(checkpoint_bytes(trainer)))
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.version == 1 and not checkpoint.has_history
+    assert not checkpoint.has_last_update and checkpoint.history_start == 5
+    resumed = resume_trainer(checkpoint, names)
+    assert resumed.step == 5 and resumed.loss_history == [] and resumed.history_start == 5
+    assert resumed.restore_note is not None and "steps 1..5" in resumed.restore_note
+    assert "\n" not in resumed.restore_note
+    assert resumed.adam_view("wte", 1, 2).update == 0.0
+    assert [event.loss for event in resumed.run()] == expected[5:]  # training is still exact
+    assert resumed.history_start + len(resumed.loss_history) == resumed.step
+    # Saved again, the partial history is kept with where it starts.
+    again = load_checkpoint(save_checkpoint(tmp_path / "again.npz", resumed))
+    assert again.history_start == 5 and again.losses.tolist() == expected[5:]
+    assert again.has_last_update and not again.has_history
+
+
+def test_an_unknown_version_is_one_line(tmp_path, names):
+    good = checkpoint_bytes(Trainer(names, SMALL))
+    _load_refused(tmp_path, _rewrite(good, lambda m: m.update(version=3)),
+                  "format version 3, this app reads 1 and 2")
+
+
+def _trained_bytes(names, steps: int = 5) -> bytes:
+    trainer = Trainer(names, SMALL)
+    list(trainer.run(steps=steps))
+    return checkpoint_bytes(trainer)
+
+
+def test_a_short_or_long_loss_history_is_refused(tmp_path, names):
+    good = _trained_bytes(names)
+
+    def losses(count):
+        def change(arrays):
+            arrays["losses"] = np.ones(count)
+        return change
+
+    _load_refused(tmp_path, _rewrite(good, arrays_change=losses(3)),
+                  r"losses holds 3 values; steps 1..5 need 5")
+    _load_refused(tmp_path, _rewrite(good, arrays_change=losses(7)),
+                  r"losses holds 7 values; steps 1..5 need 5")
+    _load_refused(tmp_path, _rewrite(good, arrays_change=losses(SMALL.num_steps + 1)),
+                  r"losses has shape \(13,\), the config needs at most \(12,\)")
+
+    def nan_loss(arrays):
+        arrays["losses"] = arrays["losses"].copy()
+        arrays["losses"][2] = np.nan
+
+    _load_refused(tmp_path, _rewrite(good, arrays_change=nan_loss), "losses holds NaN")
+    _load_refused(tmp_path, _rewrite(good, lambda m: m.update(history_start=9)),
+                  "history_start 9 is outside 0..5")
+    _load_refused(tmp_path, _rewrite(good, lambda m: m.update(adam_last_lr="x")),
+                  "'adam_last_lr' is a string, expected a number")
+    _load_refused(tmp_path, _rewrite(good, arrays_change=lambda a: a.pop("adam_last_update")),
+                  "missing the 'adam_last_update' array")
+
+
+def test_an_oversized_or_truncated_losses_member_is_refused_before_reading(tmp_path, names):
+    good = _trained_bytes(names)
+    unpacked = 64 * 2**20
+    bomb = _archive(good, {"losses": (_npy_header((unpacked // 8,)), unpacked)})
+    _load_refused(tmp_path, bomb, "the 'losses' array unpacks to")
+    huge = _archive(good, {"losses": (_npy_header((2**40,)), 64)})
+    _load_refused(tmp_path, huge, r"losses has shape \(1099511627776,\)")
+    short = _archive(good, {"losses": (_npy_header((5,)), 16)})  # header says 5, holds 2
+    _load_refused(tmp_path, short, "size does not match its header")

@@ -41,7 +41,7 @@ def test_a_full_run_publishes_every_step_then_answers_commands(small_names_path,
             commands.put(("quit",))
 
     spec = SessionSpec(SMALL, "numpy", str(small_names_path), sample_every=10,
-                       min_refresh_interval=0.0)
+                       min_refresh_interval=0.0, heldout_interval=0.0)
     run_session(spec, commands, publish, lambda: False)
     first = published[0]
     assert first.config == SMALL and first.vocab_size == 27 and first.samples
@@ -165,3 +165,104 @@ def test_a_process_session_streams_and_leaves_no_process(small_names_path):
         session.close(wait=True)
     assert not session.process.is_alive()
     assert list(session.snapshots(lambda: False)) == []  # ended: the stream is empty at once
+
+
+def _run_until(spec: SessionSpec, react) -> list[Snapshot]:
+    """run_session in this thread; `react(snapshot, commands)` may queue commands."""
+    commands: queue.Queue = queue.Queue()
+    published: list[Snapshot] = []
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        react(snapshot, commands)
+
+    deadline = time.monotonic() + PAUSE_DEADLINE  # a hang fails the test instead
+    run_session(spec, commands, publish, lambda: time.monotonic() > deadline)
+    assert time.monotonic() <= deadline, "the session never quit"
+    return published
+
+
+def test_a_paced_run_answers_commands_while_it_waits_and_full_speed_finishes_it(
+        small_names_path):
+    """At one step per 1,000 s the run waits after its first step; a pause is answered at
+    once, and switching to full speed (pace None) trains the remaining steps."""
+    sent: list[str] = []
+
+    def react(snapshot: Snapshot, commands: queue.Queue) -> None:
+        stepped = any(step for step, _ in snapshot.losses)
+        if stepped and not sent:
+            sent.append("pause")
+            commands.put(("pause",))
+        elif snapshot.state == PAUSED and sent == ["pause"]:
+            sent.append("full speed")
+            commands.put(("pace", None))
+            commands.put(("resume",))
+        elif snapshot.state == FINISHED:
+            commands.put(("quit",))
+
+    spec = SessionSpec(SMALL, "numpy", str(small_names_path), pace=0.001,
+                       min_refresh_interval=0.0)
+    published = _run_until(spec, react)
+    paused = [s for s in published if s.state == PAUSED]
+    assert paused and paused[0].step == 1  # the pace held the run at its first step
+    assert [step for s in published for step, _ in s.losses] == list(range(1, 41))
+    assert published[-1].state == FINISHED
+
+
+def test_the_readouts_come_with_the_samples_and_answer_their_commands(small_names_path):
+    from microgpt_tui.engine.microgpt.session import HEALTH_KINDS
+
+    sent: list[bool] = []
+
+    def react(snapshot: Snapshot, commands: queue.Queue) -> None:
+        if snapshot.state == FINISHED and not sent:
+            sent.append(True)
+            first_heldout = len([s for s in published if s.samples][-1].samples)
+            commands.put(("attend", first_heldout))  # the first held-out name
+            commands.put(("why", 2))
+            commands.put(("inspect", "lm_head", 3, 4))
+            commands.put(("gradcheck",))
+            commands.put(("quit",))
+
+    published: list[Snapshot] = []
+    spec = SessionSpec(SMALL, "numpy", str(small_names_path), sample_every=10,
+                       min_refresh_interval=0.0)
+
+    def keep(snapshot: Snapshot, commands: queue.Queue) -> None:
+        published.append(snapshot)
+        react(snapshot, commands)
+
+    _run_until(spec, keep)
+    first = published[0]
+    assert first.heldout_names and first.token_strip and first.embedding is not None
+    assert first.token_strip.source == "sampled" and first.why.position == 0
+    health = [s.health for s in published if s.health is not None][-1]
+    assert [grid.kind for grid in health] == list(HEALTH_KINDS)
+    assert health[0].steps[-1] == 40 and len(health[0].names) == len(health[0].values)
+    strip = [s.token_strip for s in published if s.token_strip is not None][-1]
+    assert strip.source == "held-out" and strip.name == first.heldout_names[0]
+    why = [s.why for s in published if s.why is not None][-1]
+    assert why.name == strip.name and why.position == min(2, len(strip.tokens) - 1)
+    check = [s.gradcheck for s in published if s.gradcheck is not None][-1]
+    assert (check.param, check.row, check.col, check.step) == ("lm_head", 3, 4, 40)
+    assert check.rel_error < 1e-5
+    assert [s.embedding.step for s in published if s.embedding is not None][-1] == 40
+
+
+def test_a_loaded_checkpoint_brings_its_loss_history(small_names_path, tmp_path):
+    from microgpt_tui.engine.data import load_names
+    from microgpt_tui.engine.microgpt.checkpoint import save_checkpoint
+    from microgpt_tui.engine.microgpt.trainer import Trainer
+
+    trainer = Trainer(load_names(small_names_path).names, SMALL)
+    losses = [event.loss for event in trainer.run(12)]
+    save_checkpoint(tmp_path / "half.npz", trainer)
+
+    def react(snapshot: Snapshot, commands: queue.Queue) -> None:
+        commands.put(("quit",))
+
+    spec = SessionSpec(Config(), "numpy", str(small_names_path),
+                       checkpoint_path=str(tmp_path / "half.npz"))
+    published = _run_until(spec, react)
+    assert published[0].losses == list(enumerate(losses, start=1))
+    assert published[0].adam[3].update != 0.0  # the real last update, not zeros

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual import events
 from textual.widgets import Static
@@ -17,6 +18,8 @@ from textual.widgets import Static
 from microgpt_tui.engine.data import load_names_from_path
 from microgpt_tui.engine.microgpt.checkpoint import checkpoint_dir
 from microgpt_tui.engine.microgpt.config import Config
+from microgpt_tui.engine.microgpt.embedding_map import embedding_pca
+from microgpt_tui.engine.microgpt.grad_health import HealthHistory
 from microgpt_tui.engine.microgpt.session import (
     FINISHED,
     PAUSED,
@@ -26,7 +29,9 @@ from microgpt_tui.engine.microgpt.session import (
     ProcessSession,
     Snapshot,
 )
+from microgpt_tui.engine.microgpt.token_losses import token_labels, token_strip
 from microgpt_tui.engine.microgpt.trainer import Trainer
+from microgpt_tui.engine.microgpt.why import explain
 from microgpt_tui.tui.app import make_app
 from microgpt_tui.tui.commands import binding_commands
 from microgpt_tui.tui.kit.screen import key_sections
@@ -186,8 +191,11 @@ async def test_save_and_load_a_checkpoint(small_names_path):
         set_fields(screen, num_steps="999", n_embed="16", n_head="4")
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: screen.run.state == FINISHED and screen.run.step == 30)
-        # The form now shows the checkpoint's configuration.
+        # The form now shows the checkpoint's configuration, the chart its whole loss curve
+        # and the Adam panel the real last update (issue 16: it was empty and zeros).
         assert screen.form.text("n_embed") == "8" and screen.form.text("num_steps") == "30"
+        assert screen.query_one(LossChart).point_count == 30
+        assert screen.query_one(AdamInspector).adam_view.update != 0.0
         set_fields(screen, checkpoint="missing.npz")
         await pilot.press("ctrl+o")
         assert "no checkpoint missing.npz in" in screen.message
@@ -267,7 +275,7 @@ async def test_only_the_keys_that_work_are_offered(small_names_path):
         set_fields(screen, num_steps="1000000", n_embed="8", n_head="2")
         send_keys(app, "s")
         await wait_for(pilot, lambda: screen.run.state == RUNNING)
-        assert screen.jobs.running("engine") and screen.jobs.running("snapshots")
+        assert screen.jobs.running("snapshots") and screen.session.process.is_alive()
         send_keys(app, "p")
         await wait_for(pilot, lambda: screen.run.state == PAUSED)
         busy = offered()
@@ -366,11 +374,21 @@ def _trained_snapshot(names: list[str]) -> tuple[Snapshot, Snapshot]:
     losses = [(e.step, e.loss) for e in trainer.run()]
     samples = trainer.preview_samples(8, 0.5)
     labels, maps = trainer.attention(samples[0])
+    model, tokenizer = trainer.numpy_model(), trainer.tokenizer
+    history = HealthHistory(list(trainer.layout.offsets()))
+    for step, _ in losses:  # stand-in numbers: the heatmap's drawing, not the run's health
+        history.add(step, np.full(len(history.names), 0.01 * step), np.full(
+            len(history.names), 1e-3 / step))
     second = Snapshot(
         state=FINISHED, step=40, num_steps=40, losses=losses, steps_per_second=950.0,
         heldout=(40, trainer.heldout_loss()), samples=samples, temperature=0.5,
         attention=AttentionView(samples[0], labels, maps), params=trainer.param_table(),
         adam=("wte", 0, 0, trainer.adam_view("wte", 0, 0)),
+        heldout_names=list(trainer.corpus.heldout[:8]),
+        token_strip=token_strip(model, tokenizer, samples[0], "sampled", 40),
+        why=explain(model, tokenizer, samples[0], 1, 0.5, 40),
+        health=(history.grid("grad norm", 30), history.grid("update/weight", 30)),
+        embedding=embedding_pca(model.w["wte"], token_labels(tokenizer), 40),
     )
     return first, second
 

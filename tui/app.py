@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,8 @@ class MicroGPTApp(SessionApp):
         self.remember_theme = remember_theme
         self.notes = self.session_text("notes", lambda session: session.notes_path)
         self.notes_shown = False  # the notes panel, on every screen alike
+        # The runs finished since the app started (or was reset), for home: (screen id, line).
+        self.recent_runs: deque[tuple[str, str]] = deque(maxlen=100)
 
     def panic(self, *renderables: RenderableType) -> None:
         # A crash outside a message handler (in Textual's input thread, say) ends in panic(),
@@ -115,6 +118,7 @@ class MicroGPTApp(SessionApp):
 
     def record_run(self, screen_id: str, text: str, **numbers: Any) -> None:
         """The record keeps a finished run in one line, with its key numbers."""
+        self.recent_runs.append((screen_id, text))
         self.record("run", text, screen=screen_id, **numbers)
 
     def reset_screen(self, screen_id: str) -> None:
@@ -125,6 +129,7 @@ class MicroGPTApp(SessionApp):
     def reset_everything(self) -> None:
         """Every question screen back to its first state, and home: the next candidate's app."""
         self._discard(list(self._installed_screens))
+        self.recent_runs.clear()
         self.notify("Every screen starts afresh.", timeout=3)
 
     def _discard(self, screen_ids: list[str]) -> None:

@@ -177,6 +177,7 @@ QUESTIONS: tuple[Question, ...] = (
                         "autograd",
                         "scalar autograd vs the reference program's Value; DAG repaint per step",
                     ),
+                    _bench("backprop", "MicroGPT-token preset: key to first frame, to graph"),
                 ),
             ),
             ScreenSpec(
@@ -188,12 +189,18 @@ QUESTIONS: tuple[Question, ...] = (
                 commands=(
                     _cli("train", "train MicroGPT and print losses and names"),
                     _cli("sample", "generate names from a MicroGPT checkpoint"),
+                    _cli("inspect", "a trained MicroGPT's per-token losses, why a character, "
+                         "gradient checks, embedding map, gradient health"),
                 ),
                 benchmarks=(
                     _bench(
                         "microgpt",
                         "MicroGPT training steps: NumPy and scalar backends vs "
                         "the reference program and PyTorch eager",
+                    ),
+                    _bench(
+                        "training",
+                        "MicroGPT training in the app (80×24 pty) vs the same steps headless",
                     ),
                 ),
             ),

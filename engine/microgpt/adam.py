@@ -71,8 +71,18 @@ class Adam:
             lr=self.last_lr,
         )
 
-    def load_state(self, m: np.ndarray, v: np.ndarray, t: int) -> None:
+    def load_state(self, m: np.ndarray, v: np.ndarray, t: int,
+                   last_grad: np.ndarray | None = None, last_update: np.ndarray | None = None,
+                   last_lr: float = 0.0) -> None:
+        """Restore m, v and t, and the last update's gradient, step and learning rate (zeros
+        when not known, as for a checkpoint from before they were saved)."""
         self.m, self.v, self.t = np.array(m, dtype=np.float64), np.array(v, dtype=np.float64), t
+        size = len(self.m)
+        self.last_grad = (np.zeros(size) if last_grad is None
+                          else np.array(last_grad, dtype=np.float64))
+        self.last_update = (np.zeros(size) if last_update is None
+                            else np.array(last_update, dtype=np.float64))
+        self.last_lr = float(last_lr)
 
 
 def linear_decay(learning_rate: float, step: int, num_steps: int) -> float:

@@ -1,8 +1,12 @@
 """Checkpoints: everything needed to resume training exactly, in one .npz file.
 
-Arrays: `weights`, `adam_m`, `adam_v` (flat float64, the reference's parameter order). `meta`:
-UTF-8 JSON with the format tag, the config, the vocabulary, the step, Adam's step count, the
-RNG state, the engine and a fingerprint of the names list. Written atomically (temp file +
+Arrays: `weights`, `adam_m`, `adam_v`, and Adam's last gradient and update `adam_last_grad`,
+`adam_last_update` (flat float64, the reference's parameter order), and `losses` (the training
+loss of each step done since `history_start`, float64). `meta`: UTF-8 JSON with the format tag
+and version, the config, the vocabulary, the step, Adam's step count and last learning rate,
+the RNG state, the engine, a fingerprint of the names list and `history_start`. Version 1 files
+(no loss history, no last update) still load: their history is empty and the last update zeros,
+and `Checkpoint.has_history` / `has_last_update` say so. Written atomically (temp file +
 rename); read member by member with every size, shape and type checked before anything is
 unpacked, and never unpickled, so a checkpoint can neither run code nor exhaust memory. Every
 problem is a `CheckpointError` whose message is one line.
@@ -19,7 +23,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +38,13 @@ from .tokenizer import Tokenizer
 from .trainer import Trainer
 
 FORMAT = "microgpt-tui checkpoint"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_BYTES = 512 * 1024 * 1024  # the file, and everything it unpacks to
 MAX_META_BYTES = 1024 * 1024  # the metadata JSON (a real one is about 8 KB)
 NPY_HEADER_LIMIT = 10_000  # numpy's own limit on a .npy header's length
-ARRAYS = ("meta", "weights", "adam_m", "adam_v")
+PARAM_ARRAYS = {1: ("weights", "adam_m", "adam_v"),
+                2: ("weights", "adam_m", "adam_v", "adam_last_grad", "adam_last_update")}
 CHECKPOINT_NAME = r"[A-Za-z0-9._-]*"  # a file name in checkpoint_dir(), never a path
 
 
@@ -58,6 +64,22 @@ class Checkpoint:
     rng_state: tuple
     engine: str
     data_fingerprint: str
+    version: int = VERSION
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # steps history_start+1..
+    history_start: int = 0  # the step before the first loss in `losses`
+    adam_last_grad: np.ndarray | None = None  # None: not saved (a version-1 file)
+    adam_last_update: np.ndarray | None = None
+    adam_last_lr: float = 0.0
+
+    @property
+    def has_history(self) -> bool:
+        """Whether `losses` holds every step's loss (false for a version-1 file past step 0)."""
+        return self.history_start == 0
+
+    @property
+    def has_last_update(self) -> bool:
+        """Whether Adam's last gradient and update were saved (or no update was done yet)."""
+        return self.adam_last_update is not None or self.adam_t == 0
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -80,6 +102,8 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
         "rng_state": [state[0], list(state[1]), state[2]],
         "engine": trainer.engine,
         "data_fingerprint": trainer.data_fingerprint,
+        "adam_last_lr": float(trainer.adam.last_lr),
+        "history_start": trainer.history_start,
     }
     buffer = io.BytesIO()
     np.savez(
@@ -88,6 +112,9 @@ def checkpoint_bytes(trainer: Trainer) -> bytes:
         weights=np.array(trainer.model.weight_vector(), dtype=np.float64),
         adam_m=trainer.adam.m,
         adam_v=trainer.adam.v,
+        adam_last_grad=np.asarray(trainer.adam.last_grad, dtype=np.float64),
+        adam_last_update=np.asarray(trainer.adam.last_update, dtype=np.float64),
+        losses=np.array(trainer.loss_history, dtype=np.float64),
     )
     return buffer.getvalue()
 
@@ -119,7 +146,9 @@ def save_checkpoint(path: str | os.PathLike[str], trainer: Trainer,
     if trainer.diverged_at is not None:
         raise CheckpointError(f"training diverged at step {trainer.diverged_at}; nothing saved")
     arrays = {"weights": trainer.model.weight_vector(), "adam_m": trainer.adam.m,
-              "adam_v": trainer.adam.v}
+              "adam_v": trainer.adam.v, "adam_last_grad": trainer.adam.last_grad,
+              "adam_last_update": trainer.adam.last_update,
+              "losses": np.array(trainer.loss_history, dtype=np.float64)}
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise CheckpointError(f"{name} hold NaN or infinity; nothing saved")
@@ -139,7 +168,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
     Nothing is unpacked before it is known to fit: the metadata is read first (at most
     MAX_META_BYTES) and checked, then each array's .npy header (dtype, shape) and unpacked
-    size are checked against the sizes its config implies, and only then is it read.
+    size are checked against the sizes its config implies (the loss history: at most
+    num_steps values), and only then is it read.
     """
     p = Path(path).expanduser()
     data = read_user_file(p, expected="a checkpoint file", max_bytes=MAX_BYTES,
@@ -149,12 +179,20 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise _bad(p, "not an .npz archive")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = _members(p, archive)
-            meta_bytes = _read_array(p, archive, members["meta"], "uint8", MAX_META_BYTES)
-            fields = _meta_fields(p, _parse_meta(p, meta_bytes.tobytes()))
+            infos = {info.filename: info for info in archive.infolist()}
+            _members(p, infos, ("meta",) + PARAM_ARRAYS[1])  # what every version holds
+            meta_bytes = _read_array(p, archive, infos["meta.npy"], "uint8", MAX_META_BYTES)
+            meta = _parse_meta(p, meta_bytes.tobytes())
+            fields = _meta_fields(p, meta)
+            version = meta["version"]
+            names = PARAM_ARRAYS[version] + (("losses",) if version >= 2 else ())
+            members = _members(p, infos, names)
             size = ParamLayout.of(fields["config"], len(fields["chars"]) + 1).size
             arrays = {name: _read_array(p, archive, members[name], "float64", size, exact=True)
-                      for name in ("weights", "adam_m", "adam_v")}
+                      for name in PARAM_ARRAYS[version]}
+            if version >= 2:
+                arrays["losses"] = _read_array(p, archive, members["losses"], "float64",
+                                               fields["config"].num_steps)
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
@@ -164,19 +202,32 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     for name, array in arrays.items():
         if not np.all(np.isfinite(array)):
             raise _bad(p, f"{name} holds NaN or infinity")
-    return Checkpoint(fields["config"], fields["chars"], fields["step"], arrays["weights"],
+    step, history_start = fields["step"], fields["history_start"]
+    if version == 1:
+        history_start = step  # no losses were saved
+    losses = arrays.get("losses", np.zeros(0))
+    if len(losses) != step - history_start:
+        raise _bad(p, f"losses holds {len(losses)} values; steps {history_start + 1}..{step} "
+                   f"need {step - history_start}")
+    return Checkpoint(fields["config"], fields["chars"], step, arrays["weights"],
                       arrays["adam_m"], arrays["adam_v"], fields["adam_t"], fields["rng_state"],
-                      fields["engine"], fields["data_fingerprint"])
+                      fields["engine"], fields["data_fingerprint"], version=version,
+                      losses=losses, history_start=history_start,
+                      adam_last_grad=arrays.get("adam_last_grad"),
+                      adam_last_update=arrays.get("adam_last_update"),
+                      adam_last_lr=fields["adam_last_lr"])
 
 
-def _members(p: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """The four arrays' zip entries, refusing an archive that would unpack past MAX_BYTES."""
-    infos = {info.filename: info for info in archive.infolist()}
-    members = {}
-    for name in ARRAYS:
-        if f"{name}.npy" not in infos:
-            raise _bad(p, f"missing the {name!r} array")
-        members[name] = infos[f"{name}.npy"]
+def _member(p: Path, infos: dict[str, zipfile.ZipInfo], name: str) -> zipfile.ZipInfo:
+    if f"{name}.npy" not in infos:
+        raise _bad(p, f"missing the {name!r} array")
+    return infos[f"{name}.npy"]
+
+
+def _members(p: Path, infos: dict[str, zipfile.ZipInfo],
+             names: Iterable[str]) -> dict[str, zipfile.ZipInfo]:
+    """The arrays' zip entries, refusing an archive that would unpack past MAX_BYTES."""
+    members = {name: _member(p, infos, name) for name in names}
     if sum(info.file_size for info in members.values()) > MAX_BYTES:
         raise _bad(p, f"it unpacks to more than {MAX_BYTES // 2**20} MiB")
     return members
@@ -205,7 +256,8 @@ def _read_array(p: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, dtype:
         if found.kind != want.kind or found.itemsize != want.itemsize:
             raise _bad(p, f"the {name!r} array holds {found}, expected {want}")
         if len(shape) != 1 or (shape[0] != count if exact else shape[0] > count):
-            raise _bad(p, f"{name} has shape {shape}, the config needs ({count},)")
+            needs = f"({count},)" if exact else f"at most ({count},)"
+            raise _bad(p, f"{name} has shape {shape}, the config needs {needs}")
         nbytes = shape[0] * want.itemsize
         if member.tell() + nbytes != info.file_size:
             raise _bad(p, f"the {name!r} array's size does not match its header")
@@ -224,8 +276,10 @@ def _parse_meta(p: Path, raw: bytes) -> dict:
         raise _bad(p, "metadata is nested too deeply") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(p, "no microgpt-tui format tag")
-    if meta.get("version") != VERSION:
-        raise _bad(p, f"format version {meta.get('version')!r}, this app reads {VERSION}")
+    version = meta.get("version")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        raise _bad(p, f"format version {version!r}, this app reads {readable}")
     return meta
 
 
@@ -267,9 +321,18 @@ def _meta_fields(p: Path, meta: dict) -> dict[str, Any]:
     engine = _field(p, meta, "engine", str, "numpy")
     if engine not in ENGINES:
         raise _bad(p, f"unknown engine {engine!r}")
+    history_start, last_lr = 0, 0.0
+    if meta["version"] >= 2:
+        history_start = _field(p, meta, "history_start", int)
+        if not 0 <= history_start <= step:
+            raise _bad(p, f"history_start {history_start} is outside 0..{step}")
+        last_lr = _field(p, meta, "adam_last_lr", float)
+        if not math.isfinite(last_lr):
+            raise _bad(p, "'adam_last_lr' is not a finite number")
     return {"config": config, "chars": chars, "step": step, "adam_t": adam_t,
             "rng_state": _rng_state(p, _field(p, meta, "rng_state", list)), "engine": engine,
-            "data_fingerprint": _field(p, meta, "data_fingerprint", str, "")}
+            "data_fingerprint": _field(p, meta, "data_fingerprint", str, ""),
+            "history_start": history_start, "adam_last_lr": float(last_lr)}
 
 
 def _rng_state(p: Path, state: list) -> tuple:
@@ -313,10 +376,27 @@ def resume_trainer(checkpoint: Checkpoint, names: list[str], engine: str | None 
             f"the checkpoint's vocabulary {''.join(checkpoint.chars)!r} differs from the data's "
             f"{''.join(trainer.tokenizer.chars)!r}")
     trainer.model.set_weight_vector(np.array(checkpoint.weights))
-    trainer.adam.load_state(checkpoint.adam_m, checkpoint.adam_v, checkpoint.adam_t)
+    trainer.adam.load_state(checkpoint.adam_m, checkpoint.adam_v, checkpoint.adam_t,
+                            checkpoint.adam_last_grad, checkpoint.adam_last_update,
+                            checkpoint.adam_last_lr)
     trainer.rng.setstate(checkpoint.rng_state)
     trainer.step = checkpoint.step
+    trainer.loss_history = [float(loss) for loss in checkpoint.losses]
+    trainer.history_start = checkpoint.history_start
+    trainer.restore_note = restore_note(checkpoint)
     return trainer
+
+
+def restore_note(checkpoint: Checkpoint) -> str | None:
+    """One line on what a checkpoint lacks of its run's past, or None when it has it all."""
+    missing = []
+    if not checkpoint.has_history:
+        missing.append(f"the losses of steps 1..{checkpoint.history_start}")
+    if not checkpoint.has_last_update:
+        missing.append("Adam's last update")
+    if not missing:
+        return None
+    return f"This checkpoint does not hold {' or '.join(missing)} (an older format)."
 
 
 def checkpoint_dir() -> Path:

@@ -1,11 +1,13 @@
 """A live training session: the loop a UI runs off its own thread, driven by commands.
 
 `run_session` owns a Trainer. It trains step by step, checks its command queue between steps
-(pause, resume, stop, temperature, which name's attention, which weight to inspect, save), and
-publishes `Snapshot`s — plain, picklable data — at most every `publish_interval` seconds, plus
-whenever something the user asked for is ready. The same loop runs in a thread (NumPy engine)
-or in a child process (scalar engine, whose pure-Python steps would starve a UI thread of the
-GIL); `ProcessSession` starts and reliably ends such a child.
+(pause, resume, stop, temperature, pace, which name's attention, which weight to inspect, save),
+and publishes `Snapshot`s — plain, picklable data — at most every `publish_interval` seconds,
+plus whenever something the user asked for is ready. A pace (steps per second) slows training
+down for narration; commands are still answered while it waits. The same loop runs in a thread
+(`ThreadSession`, for tests and tools) or in a child process (`ProcessSession`, which the app
+uses for both engines: a training thread would share the UI's GIL, slowing both the steps and
+the keys); `ProcessSession` starts and reliably ends such a child.
 """
 
 from __future__ import annotations
@@ -30,11 +32,24 @@ from ..data import DatasetError, load_names
 from .adam import AdamView
 from .checkpoint import CheckpointError, load_checkpoint, resume_trainer, save_checkpoint
 from .config import Config, ConfigError
+from .embedding_map import embedding_pca
+from .grad_health import HealthHistory, tensor_starts
+from .gradcheck import grad_check
+from .readouts import EmbeddingMap, GradCheck, HealthGrid, TokenStrip, WhyChain
+from .token_losses import token_labels, token_strip
 from .trainer import ParamRow, Trainer, TrainingDiverged
+from .why import explain
 
 # Session states, in the order a run usually passes through them.
 STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
     "starting", "running", "paused", "finished", "stopped", "failed")
+PACED_REFRESH_SECONDS = 1.0  # a paced run refreshes its samples at least this often
+HELDOUT_SHOWN = 8  # held-out names offered beside the samples (attention, token losses, why)
+HEALTH_KINDS = ("grad norm", "update/weight")
+# At full speed the heatmap's columns average hundreds of steps each, and recording a step
+# costs ~5% of one (three passes over the weights): every HEALTH_STRIDE-th step is recorded
+# then; a paced run records every step.
+HEALTH_STRIDE = 4
 
 
 @dataclass(frozen=True)
@@ -46,10 +61,13 @@ class SessionSpec:
     data_path: str | None = None
     checkpoint_path: str | None = None
     sample_every: int = 25  # steps between refreshes of samples, held-out loss and attention
-    min_refresh_interval: float = 0.25  # seconds: a fast engine skips refreshes nobody could read
+    min_refresh_interval: float = 0.5  # seconds: a fast engine skips refreshes nobody could read
     sample_count: int = 8
     heldout_limit: int = 500  # held-out names scored at each refresh (all of them at the end)
+    heldout_interval: float = 2.0  # seconds between held-out scorings (~14 ms each) while running
+    command_poll: float = 0.002  # seconds between looks at the command queue at full speed
     publish_interval: float = 0.1  # seconds
+    pace: float | None = None  # steps per second; None = as fast as the engine goes
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,12 @@ class Snapshot:
     params: list[ParamRow] | None = None
     adam: tuple[str, int, int, AdamView] | None = None  # (matrix, row, col, view)
     message: str | None = None
+    heldout_names: list[str] | None = None  # the held-out names offered after the samples
+    token_strip: TokenStrip | None = None  # the focused name, position by position
+    why: WhyChain | None = None  # the focused name's selected position taken apart
+    health: tuple[HealthGrid, HealthGrid] | None = None  # by HEALTH_KINDS
+    gradcheck: GradCheck | None = None  # the inspected weight, when asked
+    embedding: EmbeddingMap | None = None
 
 
 Publish = Callable[[Snapshot], None]
@@ -104,6 +128,16 @@ class _Loop:
         self.last_publish = time.monotonic()
         self.window_start, self.window_steps = time.monotonic(), 0
         self.last_refresh = -math.inf
+        self.last_heldout = -math.inf
+        self.pace = spec.pace
+        self.heldout_names = list(trainer.corpus.heldout[:HELDOUT_SHOWN])
+        self.why_position = 0  # the focused name's position "why" explains
+        self.health = HealthHistory(list(trainer.layout.offsets()))
+        self.tensor_starts = tensor_starts(trainer.layout)
+        self.health_buffer = np.empty((3, trainer.layout.size))  # reused every step
+        self.health_width = 60  # columns the UI's heatmap has room for
+        self.embedding: EmbeddingMap | None = None
+        self.next_due = 0.0  # monotonic time the next step may start (paced runs)
 
     # Publishing.
 
@@ -117,10 +151,15 @@ class _Loop:
         elapsed = now - self.window_start
         if self.window_steps and elapsed > 0:
             snap.steps_per_second = self.window_steps / elapsed
-        self.window_start, self.window_steps = now, 0
+            # Only a window that held steps ends here: a forced flush between two paced steps
+            # (a key's answer) would otherwise halve the next window and double the rate.
+            self.window_start, self.window_steps = now, 0
         snap.params = t.param_table()
         name, row, col = self.inspect
         snap.adam = (name, row, col, t.adam_view(name, row, col))
+        if len(self.health):
+            snap.health = (self.health.grid(HEALTH_KINDS[0], self.health_width),
+                           self.health.grid(HEALTH_KINDS[1], self.health_width))
         self.publish_fn(snap)
         self.pending = Snapshot(state=self.state)
         self.last_publish = now
@@ -131,17 +170,59 @@ class _Loop:
         t.check_finite_outputs()  # overflowing weights would sample NaN probabilities
         self.samples = t.preview_samples(self.spec.sample_count, self.temperature)
         self.pending.samples, self.pending.temperature = list(self.samples), self.temperature
-        heldout = t.heldout_loss(heldout_limit)
-        if heldout is not None:
-            self.pending.heldout = (t.step, heldout)
+        # Scoring the held-out names costs ~50 steps: at most once a heldout_interval while
+        # training, and always in full (limit None) when the run stops or finishes.
+        now = time.monotonic()
+        if heldout_limit is None or now - self.last_heldout >= self.spec.heldout_interval:
+            self.last_heldout = now
+            heldout = t.heldout_loss(heldout_limit)
+            if heldout is not None:
+                self.pending.heldout = (t.step, heldout)
         self.refresh_attention()
+        self.refresh_embedding()
+
+    def focus_names(self) -> list[tuple[str, str]]:
+        """(name, source) the user can focus: the samples, then some held-out names."""
+        return ([(n, "sampled") for n in self.samples]
+                + [(n, "held-out") for n in self.heldout_names])
 
     def refresh_attention(self) -> None:
-        if not self.samples:
+        """The focused name's attention, token losses and "why": whatever focus changed."""
+        names = self.focus_names()
+        if not names:
             return
-        name = self.samples[self.attend_index % len(self.samples)]
-        labels, maps = self.trainer.attention(name)
+        name, source = names[self.attend_index % len(names)]
+        t = self.trainer
+        labels, maps = t.attention(name)
         self.pending.attention = AttentionView(name, labels, maps)
+        model = t.numpy_model()
+        strip = token_strip(model, t.tokenizer, name, source, t.step)
+        self.pending.token_strip = strip
+        self.why_position = min(self.why_position, len(strip.tokens) - 1)
+        self.pending.why = explain(model, t.tokenizer, name, self.why_position,
+                                   self.temperature, t.step)
+
+    def refresh_embedding(self) -> None:
+        t = self.trainer
+        wte = t.numpy_model().w["wte"]
+        self.embedding = embedding_pca(wte, token_labels(t.tokenizer), t.step, self.embedding)
+        self.pending.embedding = self.embedding
+
+    def record_health(self) -> None:
+        """One step's gradient norm and update/weight ratio per tensor: one pass over the
+        three vectors (it runs every step, so it is kept to a few µs)."""
+        t, adam, squares = self.trainer, self.trainer.adam, self.health_buffer
+        for row, vector in enumerate((adam.last_grad, adam.last_update, t.model.weight_vector())):
+            np.multiply(vector, vector, out=squares[row])
+        self.health.add_squares(t.step, np.add.reduceat(squares, self.tensor_starts, axis=1))
+
+    def check_gradient(self) -> None:
+        self.trainer.check_finite_outputs()  # overflowed outputs: "diverged", not a crash
+        name, row, col = self.inspect
+        try:
+            self.pending.gradcheck = grad_check(self.trainer, name, row, col)
+        except ValueError as error:
+            self.pending.message = f"Gradient check: {error}"
 
     # Commands.
 
@@ -171,8 +252,29 @@ class _Loop:
                 self.inspect = (name, row, col)
         elif kind == "save":
             self.save(str(command[1]))
+        elif kind == "why":
+            self.why_position = max(0, int(command[1]))
+            self.trainer.check_finite_outputs()
+            self.refresh_attention()
+        elif kind == "gradcheck":
+            self.check_gradient()
+        elif kind == "health_width":
+            self.health_width = max(8, min(400, int(command[1])))
+        elif kind == "pace":
+            self.pace = None if command[1] is None else float(command[1])
+            if self.pace is not None:  # sooner if faster; never a step on the key press itself
+                self.next_due = min(self.next_due, time.monotonic() + 1.0 / self.pace)
+            self.window_start, self.window_steps = time.monotonic(), 0
         self.flush(force=True)
         return True
+
+    def refresh_due(self, step: int) -> bool:
+        """Samples are refreshed every K steps (at most every min_refresh_interval seconds),
+        and at least once a second while a pace slows training down for narration."""
+        since = time.monotonic() - self.last_refresh
+        if step % self.spec.sample_every == 0:
+            return since >= self.spec.min_refresh_interval
+        return self.pace is not None and since >= PACED_REFRESH_SECONDS
 
     def save(self, path: str) -> None:
         try:
@@ -185,16 +287,26 @@ class _Loop:
 
     # Training.
 
+    def wait_before_step(self) -> float:
+        """Seconds until the next step may start: 0 at full speed, else what the pace asks."""
+        if self.pace is None:
+            return 0.0
+        return max(0.0, self.next_due - time.monotonic())
+
     def train_one(self) -> None:
+        if self.pace is not None:
+            # Due 1/pace after this step starts: no burst to catch up after a slow step.
+            self.next_due = max(self.next_due, time.monotonic()) + 1.0 / self.pace
         event = self.trainer.train_step()
+        if self.pace is not None or event.step % HEALTH_STRIDE == 0 or self.trainer.done:
+            self.record_health()
         self.window_steps += 1
         self.pending.losses.append((event.step, event.loss))
         if self.trainer.done:
             self.state = FINISHED
             self.refresh_samples(None)
             self.flush(force=True)
-        elif (event.step % self.spec.sample_every == 0
-              and time.monotonic() - self.last_refresh >= self.spec.min_refresh_interval):
+        elif self.refresh_due(event.step):
             self.refresh_samples(self.spec.heldout_limit)
             self.flush(force=True)
         else:
@@ -221,18 +333,38 @@ def _run_session(spec: SessionSpec, commands, publish: Publish,
                  should_stop: Callable[[], bool]) -> None:
     trainer, notice = build_trainer(spec)
     loop = _Loop(spec, trainer, publish)
+    history = [(trainer.history_start + i + 1, loss)
+               for i, loss in enumerate(trainer.loss_history)]  # a loaded checkpoint's
+    message = "\n".join(m for m in (notice, trainer.restore_note) if m) or None
     loop.pending = replace(loop.pending, config=trainer.config, engine=trainer.engine,
-                           vocab_size=trainer.vocab_size, message=notice)
+                           vocab_size=trainer.vocab_size, message=message, losses=history,
+                           heldout_names=list(loop.heldout_names))
     if trainer.done:
         loop.state = FINISHED
     loop.refresh_samples(spec.heldout_limit)
     loop.flush(force=True)
+    last_poll = 0.0
     while not should_stop():
-        if loop.state == RUNNING:
+        wait = loop.wait_before_step() if loop.state == RUNNING else None
+        if wait == 0.0:
+            # A multiprocessing queue costs ~6 µs a look: at full speed look every
+            # command_poll seconds, not every step (a key waits at most that much longer).
+            now = time.monotonic()
+            if now - last_poll < spec.command_poll:
+                loop.train_one()
+                continue
+            last_poll = now
             try:
                 command = commands.get_nowait()
             except queue.Empty:
                 loop.train_one()
+                continue
+        elif wait is not None:  # paced: commands are answered while waiting for the step
+            try:
+                command = commands.get(timeout=min(wait, 0.1))
+            except queue.Empty:
+                if loop.pending.losses:  # the last step's point, once publish_interval passed
+                    loop.flush()
                 continue
         else:
             try:

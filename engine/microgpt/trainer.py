@@ -92,6 +92,13 @@ class Trainer:
         self.adam = Adam(self.layout.size, config.beta1, config.beta2, config.eps_adam)
         self.step = 0  # steps done
         self.diverged_at: int | None = None  # the step whose numbers overflowed, if any
+        # The training loss of each step done since step `history_start` (0 unless resumed
+        # from a checkpoint that did not hold the earlier losses): loss_history[i] is the loss
+        # of step history_start + i + 1.
+        self.loss_history: list[float] = []
+        self.history_start = 0
+        # One line for the UI when a resumed run lacks part of its past (an older checkpoint).
+        self.restore_note: str | None = None
         self.data_fingerprint = names_fingerprint(names)
         self._train_tokens: list[list[int]] | None = None
         self._heldout_tokens: list[list[int]] | None = None
@@ -139,6 +146,7 @@ class Trainer:
             raise TrainingDiverged(self.diverged_at)
         self.model.set_weight_vector(weights)
         self.step += 1
+        self.loss_history.append(float(loss))
         ms = (time.perf_counter() - start) * 1e3
         return StepEvent(self.step, cfg.num_steps, loss, lr, ms)
 

@@ -9,7 +9,8 @@ this module. Each probe is off unless its environment variable names a file:
   write what the user is looking at as JSON — `screen` (the class name of the top screen),
   `frames` (its `frames_shown`, where it counts the frames it applied), `playing` (its kit
   playback controller is playing), `workers` (thread workers running app-wide) and `focused`
-  (the id of the focused widget) — replaced atomically, so a reader never sees half of it.
+  (the id of the focused widget), plus what the screen's own `bench_probe()` adds (Training:
+  its step and state) — replaced atomically, so a reader never sees half of it.
 
 Start-up stays a fair comparison: before the first frame this imports what `microgpt-tui`
 (no command) imports — the CLI's parser and the app — and nothing else; the probes import
@@ -61,6 +62,7 @@ class ProbeApp(MicroGPTApp):
             "playing": getattr(playback, "playing", None),
             "workers": sum(1 for worker in self.workers if worker.is_running),
             "focused": getattr(self.focused, "id", None),
+            **(screen.bench_probe() if hasattr(screen, "bench_probe") else {}),
         }
 
     def _write_state(self) -> None:

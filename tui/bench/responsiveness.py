@@ -26,6 +26,8 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,9 +181,9 @@ def one_press(session: Session, load: Load, rng: random.Random) -> float:
     return seconds
 
 
-def measure_load(load: Load, presses: int, seed: int = 0) -> list[float]:
-    """Seconds from `?` to the help's frame, `presses` times, with `load` running."""
-    rng = random.Random(seed)
+@contextmanager
+def probe_session(load: Load) -> Iterator[Session]:
+    """The probe app in its pty with `load`'s screen open and prepared; closed on exit."""
     shared_memory = Path("/dev/shm")  # the probe's writes stay off the disk where it can
     with tempfile.TemporaryDirectory(dir=shared_memory if shared_memory.is_dir() else None) as tmp:
         state_file = Path(tmp) / "state"
@@ -189,10 +191,17 @@ def measure_load(load: Load, presses: int, seed: int = 0) -> list[float]:
         try:
             session = Session(app, state_file)
             prepare(session, load)
-            one_press(session, load, rng)  # warm-up: the first `?` imports the help modal
-            return [one_press(session, load, rng) for _ in range(presses)]
+            yield session
         finally:
             app.close()
+
+
+def measure_load(load: Load, presses: int, seed: int = 0) -> list[float]:
+    """Seconds from `?` to the help's frame, `presses` times, with `load` running."""
+    rng = random.Random(seed)
+    with probe_session(load) as session:
+        one_press(session, load, rng)  # warm-up: the first `?` imports the help modal
+        return [one_press(session, load, rng) for _ in range(presses)]
 
 
 def run(rounds: int) -> list[Measurement]:

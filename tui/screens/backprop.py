@@ -54,8 +54,20 @@ from .backprop_view import (
 PAN_STEP = (8, 3)
 # Actions that need a graph on show; the moves among them also wait for a running job.
 NEEDS_GRAPH = {"playback_toggle", "playback_step", "playback_jump", "modules", "zoom", "pan",
-               "cycle", "order"}
+               "cycle", "order", "fit"}
+# Actions that draw boxes at 1:1, so they do nothing while the whole graph is fitted.
+ONE_TO_ONE = {"zoom", "pan"}
 WAITS_FOR_JOB = {"playback_toggle", "playback_step", "playback_jump", "modules", "zoom", "cycle"}
+
+
+def reporter(job: JobContext) -> Callable[[str], None]:
+    """A job's progress line, which also stops the work once the job is superseded."""
+
+    def report(text: str) -> None:
+        job.check()
+        job.report(text)
+
+    return report
 
 
 def footer_fits(bindings: list[Binding]) -> list[Binding]:
@@ -87,6 +99,7 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         Binding("j,down,shift+down", "pan(0,1)", "Pan down", show=False),
         Binding("z", "zoom(-1)", "Zoom in", show=False),
         Binding("Z", "zoom(1)", "Zoom out", show=False),
+        Binding("f", "fit", "Fit whole graph / 1:1", show=False),
         *(Binding(p.key, f"preset('{p.key}')", f"Preset: {p.title}", show=False)
           for p in PRESETS),
         Binding(USER_KEY, f"preset('{USER_KEY}')", "Preset: your program", show=False),
@@ -100,7 +113,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         "one node per step, then backward() applies one edge update per step, "
         "child.grad += local × node.grad (a node used twice receives two contributions). "
         "b/← undoes the last step, g/G jump to the start/end, Space plays, +/- set the steps "
-        "per tick. z/Z zoom in/out, h j k l pan, Tab inspects nodes. e edits a copy of the "
+        "per tick. z/Z zoom in/out, f fits the whole graph into the view (again: 1:1), "
+        "h j k l pan, Tab inspects nodes. e edits a copy of the "
         "preset on show (presets 1-6 stay as they are; 7 is built in Python and cannot be "
         "edited); Ctrl+R in the editor runs it and keeps it as preset 8."
     )
@@ -110,6 +124,7 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         self.playback = Playback(self, self._refresh_all)
         self.loaded: Loaded | None = None
         self.zoom = 0
+        self.fit = False  # the whole graph fitted into the view (f), else boxes at 1:1
         self.show_order = False
         self.selected: int | None = None  # the Tab cursor
         self.inspected_at: int | None = None  # the position at which Tab was pressed
@@ -149,6 +164,10 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
             return None  # only the MicroGPT token (preset 7) has modules
         if action == "cycle" and self.shown.grouping is not None:
             return None
+        if action in ONE_TO_ONE and self.fit:
+            return None
+        if action == "fit" and not self.fit and self.query_one(DagView).fits_at_one_to_one:
+            return None  # the whole graph is in view already
         if action == "preset" and parameters == (USER_KEY,) and self.user is None:
             return False  # no program of the user's yet
         return super().check_action(action, parameters)
@@ -159,8 +178,15 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
                on_done: Callable[[Any], None], **failure: Any) -> None:
         self.playback.pause()
         self.working = working
-        self.jobs.start("graph", work, on_done=on_done, **failure)
+        self.jobs.start("graph", work, on_done=on_done, on_progress=self._progress, **failure)
         self._refresh_all()
+
+    def _progress(self, working: str) -> None:
+        """The running job's line (`laying out: routing edges 40%…`): the status bar only."""
+        self.working = working
+        self._refresh_status()
+        if self.loaded is None:
+            self._refresh_panel()
 
     def load_preset(self, preset: Preset) -> None:
         self.preset = preset
@@ -168,7 +194,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
 
     def _load(self, title: str, build: Callable[[], BuiltGraph], source: str | None) -> None:
         style = STYLES[self.zoom]
-        self._start(f"building {title}…", lambda _: load_graph(title, build, source, style),
+        self._start(f"building {title}…",
+                    lambda job: load_graph(title, build, source, style, reporter(job)),
                     self._installed, on_failed=lambda error: self._failed(title, source, error),
                     expected=(ProgramError, NumericError))
 
@@ -191,7 +218,8 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
     def _relayout(self, zoom: int, grouped: bool) -> None:
         loaded, style = self.shown, STYLES[zoom]
         self.zoom = zoom
-        self._start("laying out…", lambda _: lay_out(loaded, style, grouped), self._show)
+        self._start("laying out…", lambda job: lay_out(loaded, style, grouped, reporter(job)),
+                    self._show)
 
     def action_playback_jump(self, to_end: int) -> None:
         loaded = self.shown
@@ -214,6 +242,11 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         zoom = max(0, min(len(STYLES) - 1, self.zoom + delta))
         if zoom != self.zoom:
             self._relayout(zoom, grouped=self.shown.grouping is not None)
+
+    def action_fit(self) -> None:
+        self.fit = not self.fit
+        self.query_one(DagView).set_fit(self.fit)
+        self._refresh_all()
 
     def action_pan(self, dx: int, dy: int) -> None:
         self.query_one(DagView).pan(dx * PAN_STEP[0], dy * PAN_STEP[1])
@@ -262,12 +295,20 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
         loaded = self.loaded
         return loaded is not None and self.inspected_at == loaded.stepper.position
 
-    def _refresh_all(self) -> None:
-        self.refresh_bindings()
+    def _refresh_status(self) -> None:
         working = self.working if self.busy else ""  # a job that crashed left it behind
-        status = status_text(self.loaded, self.playback.status("step"), STYLES[self.zoom].name,
+        status = status_text(self.loaded, self.playback.status("step"), self.view_name,
                              working, self.failed_title)
         self.query_one("#bp-status", Static).update(status)
+
+    @property
+    def view_name(self) -> str:
+        """The zoom on show, for the status line: a style's name or "fit"."""
+        return "fit" if self.fit else STYLES[self.zoom].name
+
+    def _refresh_all(self) -> None:
+        self.refresh_bindings()
+        self._refresh_status()
         self._refresh_panel()
         if self.loaded is not None:
             shown, follow = highlight(self.loaded, self.selected, self.inspecting)
@@ -286,7 +327,7 @@ class BackpropScreen(PlaybackMixin, QuestionScreen):
             text = self.failure or self.working
         elif self.show_order:
             side = self.query_one("#bp-side").content_size
-            text = order_text(loaded.stepper, side.height - 2, side.width)
+            text = order_text(loaded.stepper, side.height - 2, side.width, loaded.built.groups)
         else:
             text = panel_text(loaded, self.selected if self.inspecting else None)
         self.query_one("#bp-side", ExplanationPanel).show(text)

@@ -16,7 +16,14 @@ from ...engine.autograd import Value
 from ...engine.backprop_presets import USER_KEY, BuiltGraph, Preset
 from ...engine.backprop_stepper import GraphStepper, finished_copy
 from ...engine.expression import parse_program
-from ...engine.graph_layout import GraphLayout, LayoutStyle, group_graph, layout_graph
+from ...engine.graph_layout import (
+    GraphLayout,
+    LayoutStyle,
+    Progress,
+    fit_label,
+    group_graph,
+    layout_graph,
+)
 from ...engine.step_explain import explain_backward, explain_forward, fmt, formula
 from ..widgets.dag_view import DagModel, Highlight
 from ..widgets.graph_models import GroupModel, StepperModel, reference
@@ -49,28 +56,51 @@ class Loaded:
     grouping: Grouping | None = None
 
     def refer(self, value: Value) -> str:
-        return reference(self.stepper, value)
+        return reference(self.stepper, value, self.built.groups)
 
     def model(self) -> DagModel:
         """What the boxes read: one per module when grouped, else one per node."""
         if self.grouping is not None:
             return GroupModel(self.stepper, self.grouping.names, self.grouping.members)
-        return StepperModel(self.stepper)
+        return StepperModel(self.stepper, self.built.groups)
+
+
+Report = Callable[[str], None]
+
+
+def _layout_progress(report: Report | None) -> Progress | None:
+    """The layout's progress as one line for the status bar: `laying out: routing edges 40%`."""
+    if report is None:
+        return None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        report(f"laying out: {stage} {100 * done // max(total, 1)}%…")
+
+    return progress
 
 
 def load_graph(
-    title: str, build: Callable[[], BuiltGraph], source: str | None, style: LayoutStyle
+    title: str, build: Callable[[], BuiltGraph], source: str | None, style: LayoutStyle,
+    report: Report | None = None,
 ) -> Loaded:
-    """Build, number and lay out a graph (a job: big programs take a moment)."""
+    """Build, number and lay out a graph (a job: the MicroGPT token takes a moment); report
+    hears what it is doing, as one line."""
+    if report is not None:
+        report(f"building {title}…")
     built = build()
+    if report is not None:
+        report("numbering the nodes…")
     stepper = GraphStepper(built.root)
-    return Loaded(title, built, stepper, layout_graph(stepper.children, style), source)
+    layout = layout_graph(stepper.children, style, _layout_progress(report))
+    return Loaded(title, built, stepper, layout, source)
 
 
-def lay_out(loaded: Loaded, style: LayoutStyle, grouped: bool) -> Loaded:
+def lay_out(loaded: Loaded, style: LayoutStyle, grouped: bool,
+            report: Report | None = None) -> Loaded:
     """`loaded` laid out again at another zoom, by module or node by node (a job)."""
     if not grouped:
-        return replace(loaded, layout=layout_graph(loaded.stepper.children, style), grouping=None)
+        layout = layout_graph(loaded.stepper.children, style, _layout_progress(report))
+        return replace(loaded, layout=layout, grouping=None)
     stepper = loaded.stepper
     group_names = [loaded.built.groups.get(v, "other") for v in stepper.order]
     names, members, children = group_graph(stepper.children, group_names,
@@ -121,13 +151,28 @@ def status_text(loaded: Loaded | None, playback: Text, zoom: str, working: str,
     text = Text.assemble(
         (loaded.title, "bold"),
         f" · {len(stepper.order):,} nodes · {stepper.edge_total:,} edges · ",
-        (working, "italic") if working else f"{zoom}{grouped}",
+        (working, "italic") if working else f"{zoom}{grouped} · ",
+        "" if working else (numbers_shown(loaded, zoom), "bold"),
         "\n",
         playback,
         f" · forward {stepper.forward_done:,}/{stepper.forward_total:,}"
         f" · backward {stepper.backward_done:,}/{stepper.edge_total:,}",
     )
     return text
+
+
+def numbers_shown(loaded: Loaded, view: str) -> str:
+    """What the numbers in the boxes are at this zoom and pass: data (forward values), grads,
+    both, or none (an overview)."""
+    if view == "fit":
+        return "node density"
+    if loaded.grouping is not None:
+        return "max |grad|" if view == "detail" else "module names"
+    if view == "detail":
+        return "d data, g grad"
+    if view == "compact":
+        return "data" if loaded.stepper.phase == "forward" else "grads"
+    return "no numbers"
 
 
 def editor_title(preset: Preset) -> str:
@@ -209,7 +254,8 @@ def panel_text(loaded: Loaded, inspected: int | None) -> Text:
     return text
 
 
-def order_text(stepper: GraphStepper, rows: int, width: int) -> Text:
+def order_text(stepper: GraphStepper, rows: int, width: int,
+               groups: dict[Value, str] | None = None) -> Text:
     """The topological order around the latest step's node, `rows` entries of `width` cells."""
     current = stepper.current
     count = len(stepper.order)
@@ -223,6 +269,6 @@ def order_text(stepper: GraphStepper, rows: int, width: int) -> Text:
     for i in range(start, min(count, start + rows)):
         marker = "▶" if i == current else " "
         style = "bold reverse" if i == current else ""
-        label = reference(stepper, stepper.order[i])[:label_width]
+        label = fit_label(reference(stepper, stepper.order[i], groups), label_width)
         text.append(f"{marker}{i + 1:>5} {label}\n", style=style)
     return text

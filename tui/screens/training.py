@@ -1,16 +1,17 @@
 """Q5 part 2: train MicroGPT live — loss chart, samples, attention, weight norms and Adam.
 
-The screen only composes, binds keys and renders. Training runs in `engine.microgpt.session`:
-the NumPy engine in a kit job (a thread), the scalar engine in a child process (its pure-Python
-steps would otherwise hold the GIL the UI needs). A second job waits on the session's queue
-and hands every snapshot over (`keep="all"`: no loss point is lost), so keys answer at once
-however fast training goes, and nothing polls on a timer.
+The screen only composes, binds keys and renders. Training runs in `engine.microgpt.session`,
+in a child process for both engines (a training thread would share the GIL the UI needs: the
+steps would slow down and so would the keys). A job waits on the session's queue and hands
+every snapshot over (`keep="all"`: no loss point is lost), so keys answer at once however fast
+training goes, and nothing polls on a timer.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,15 +33,20 @@ from ...engine.microgpt.session import (
     ProcessSession,
     SessionSpec,
     Snapshot,
-    ThreadSession,
 )
 from ..kit.jobs import JobContext
 from ..kit.screen import QuestionScreen
+from ..kit.tabs import tabs_line
 from ..widgets.adam_inspector import AdamInspector
 from ..widgets.attention_map import AttentionMap
 from ..widgets.dataclass_form import DataclassForm, FormError
+from ..widgets.embedding_plot import EmbeddingMap
+from ..widgets.gradcheck_view import GradCheck
+from ..widgets.health_map import HealthGrid
 from ..widgets.loss_chart import LossChart
 from ..widgets.param_table import ParamTable
+from ..widgets.token_strip import TokenStrip
+from ..widgets.why_view import WhyChain
 from .training_view import (
     STATE_MARKS,
     RunView,
@@ -48,13 +54,20 @@ from .training_view import (
     checkpoint_name_problem,
     config_values,
     load_spec,
+    next_pace,
     next_temperature,
+    pace_text,
 )
 
-PANELS = {"samples": "Samples", "attention": "Attention", "params": "Params", "adam": "Adam"}
+PANELS = {"samples": "Samples", "attention": "Attention", "params": "Params", "adam": "Adam",
+          "tokens": "Tokens", "why": "Why", "health": "Health", "embed": "Embed",
+          "check": "Check"}
+HEALTH_KINDS = ("grad norm", "update/weight")  # the session's order of its two grids
+WHY_HINT = "Why this character? Appears with the first samples."
+CHECK_HINT = "c checks a weight's gradient (pick it: j/k, < >)"
 
 
-def pump_snapshots(session: ThreadSession | ProcessSession, job: JobContext) -> None:
+def pump_snapshots(session: ProcessSession, job: JobContext) -> None:
     """The snapshots job: report each snapshot until the session ends or the job is cancelled."""
     for snapshot in session.snapshots(lambda: job.cancelled):
         job.report(snapshot)
@@ -69,13 +82,27 @@ class TrainingScreen(QuestionScreen):
         Binding("p,space", "pause", "Pause/resume"),
         Binding("x", "stop", "Stop"),
         Binding("e", "engine", "Switch engine"),
+        Binding("full_stop", "pace(1)", "Faster pace", key_display=".", show=False),
+        Binding("comma", "pace(-1)", "Slower pace", key_display=",", show=False),
         Binding("plus", "temperature(1)", "Temperature up (re-sample)", show=False),
         Binding("minus", "temperature(-1)", "Temperature down (re-sample)", show=False),
         Binding("1", "panel('samples')", "Samples panel", show=False),
         Binding("2", "panel('attention')", "Attention panel", show=False),
         Binding("3", "panel('params')", "Params panel", show=False),
         Binding("4", "panel('adam')", "Adam panel", show=False),
-        Binding("n", "next_name", "Next name (attention)", show=False),
+        Binding("5", "panel('tokens')", "Tokens panel (per-token loss)", show=False),
+        Binding("6", "panel('why')", "Why panel (why this character?)", show=False),
+        Binding("7", "panel('health')", "Health panel (gradient heatmap)", show=False),
+        Binding("8", "panel('embed')", "Embed panel (embedding map)", show=False),
+        Binding("9", "panel('check')", "Check panel (gradient check)", show=False),
+        Binding("z", "zoom", "Zoom panel", show=False),
+        Binding("left", "position(-1)", "Previous position", show=False),
+        Binding("right", "position(1)", "Next position", show=False),
+        Binding("down", "why_stage(1)", "Next stage (one further back)", show=False),
+        Binding("up", "why_stage(-1)", "Previous stage", show=False),
+        Binding("t", "health_kind", "Grad norm / update ratio", show=False),
+        Binding("c", "gradcheck", "Gradient check", show=False),
+        Binding("n", "next_name", "Next name (sampled, then held-out)", show=False),
         Binding("h", "attention('head')", "Next head", show=False),
         Binding("l", "attention('layer')", "Next layer", show=False),
         Binding("j", "select_matrix(1)", "Next matrix", show=False),
@@ -96,17 +123,32 @@ class TrainingScreen(QuestionScreen):
         "process): the same model, the same losses. Samples refresh every K steps. Ctrl+S / "
         "Ctrl+O save / load the checkpoint named ckpt in the app's checkpoint folder (a save "
         "says where), which `microgpt-tui sample --checkpoint` reads. Saving over an existing "
-        "file asks first: Ctrl+S again overwrites it, Esc keeps it."
+        "file asks first: Ctrl+S again overwrites it, Esc keeps it. , and . set the pace "
+        "(1 step/s up to full speed) to narrate a run. Panels 1-9: the samples, attention, "
+        "weight norms, a weight's Adam update; 5 each position's loss and top next "
+        "characters (← → pick a position, n the next name: sampled, then held-out); 6 why "
+        "the model gave that character its probability, back through the logits, lm_head, "
+        "the residual stream and attention (↓ ↑ step through); 7 each tensor's gradient norm "
+        "or update/weight ratio per step (t switches); 8 the embedding table on its two "
+        "principal components; 9 the inspected weight's gradient from scalar autograd, the "
+        "NumPy backward and a finite difference (c). z gives the panel the whole column."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
         super().__init__(screen_id)
-        self.session: ThreadSession | ProcessSession | None = None
+        self.session: ProcessSession | None = None
         self.run = RunView()
         self.element = 0  # the inspected weight, row-major in the selected matrix
         self.message = ""
         self.overwrite: Path | None = None  # an existing checkpoint a second Ctrl+S overwrites
         self.started_at = time.monotonic()  # when the last run began: its time in the record
+        self.health_grids: tuple | None = None  # the session's two HealthGrids
+        self.health_kind = 0  # which of HEALTH_KINDS the heatmap shows
+        self.health_room = 0  # heatmap columns last asked of the session
+
+    def bench_probe(self) -> dict:
+        """What `bench training-speed` reads of this screen through the probe app."""
+        return {"step": self.run.step, "train_state": self.run.state}
 
     # Layout.
 
@@ -125,6 +167,11 @@ class TrainingScreen(QuestionScreen):
                 yield AttentionMap(id="attention")
                 yield ParamTable(id="params")
                 yield AdamInspector(id="adam")
+                yield TokenStrip(id="tokens")
+                yield WhyChain(WHY_HINT, id="why")
+                yield HealthGrid(id="health")
+                yield EmbeddingMap(id="embed")
+                yield GradCheck(CHECK_HINT, id="check")
 
     @property
     def form(self) -> DataclassForm[TrainingForm]:
@@ -156,6 +203,17 @@ class TrainingScreen(QuestionScreen):
             return self.run.busy
         if action == "keep_checkpoint":
             return self.overwrite is not None
+        panel = self.query_one(ContentSwitcher).current
+        if action == "position":
+            return panel in ("tokens", "why") and self.query_one(TokenStrip).selected is not None
+        if action == "why_stage":
+            return panel == "why" and self.query_one(WhyChain).chain is not None
+        if action == "health_kind":
+            return panel == "health" and self.health_grids is not None
+        if action == "pace":
+            return next_pace(self.run.pace, int(parameters[0])) != self.run.pace  # type: ignore
+        if action == "gradcheck":
+            return self.session is not None and self.run.state not in (STARTING, FAILED)
         return super().check_action(action, parameters)
 
     # Actions.
@@ -184,6 +242,17 @@ class TrainingScreen(QuestionScreen):
         self.run.engine = "scalar" if self.run.engine == "numpy" else "numpy"
         self._render_status()
 
+    def action_pace(self, direction: int) -> None:
+        pace = next_pace(self.run.pace, direction)
+        if pace == self.run.pace:
+            return  # at the end of the ladder: nothing to tell the session
+        self.run.pace = pace
+        self.refresh_bindings()  # at either end one of , and . stops working
+        if self.session is not None:
+            self.session.send(("pace", self.run.pace))
+        self._render_status()
+        self._say(f"Pace: {pace_text(self.run.pace)} (, slower · . faster)")
+
     def action_temperature(self, direction: int) -> None:
         value = next_temperature(self.form.text("temperature"), direction)
         self.form.set_text("temperature", f"{value:g}")
@@ -195,14 +264,49 @@ class TrainingScreen(QuestionScreen):
         if panel in PANELS:
             self.query_one(ContentSwitcher).current = panel
             self._render_tabs()
+            self.refresh_bindings()  # the panel's own keys come and go with it
+            if panel == "health":
+                self.call_after_refresh(self._show_health)
 
     def action_next_name(self) -> None:
         run = self.run
-        if run.samples and self.session is not None:
-            run.attend_index = (run.attend_index + 1) % len(run.samples)
+        names = run.focus_names
+        if names and self.session is not None:
+            run.attend_index = (run.attend_index + 1) % len(names)
             self.session.send(("attend", run.attend_index))
             self._render_samples()
-        self.action_panel("attention")
+        if self.query_one(ContentSwitcher).current not in ("tokens", "why"):
+            self.action_panel("attention")
+
+    def action_position(self, delta: int) -> None:
+        strip = self.query_one(TokenStrip)
+        strip.move(delta)
+        if self.session is not None and strip.selected is not None:
+            self.session.send(("why", strip.selected_index))
+
+    def action_why_stage(self, delta: int) -> None:
+        self.query_one(WhyChain).step(delta)
+
+    def action_health_kind(self) -> None:
+        self.health_kind = 1 - self.health_kind
+        self._show_health()
+        self._say(f"Heatmap: {HEALTH_KINDS[self.health_kind]} per tensor per step (t switches)")
+
+    def action_gradcheck(self) -> None:
+        if self.session is None:
+            return
+        self.session.send(("gradcheck",))
+        self.action_panel("check")
+        row = self.query_one(ParamTable).selected_row
+        what = f"{row.name}[{self.element // row.shape[1]},{self.element % row.shape[1]}]" \
+            if row is not None else "wte[0,0]"
+        self._say(f"Checking the gradient of {what} three ways…")
+
+    def action_zoom(self) -> None:
+        self.toggle_class("panel-zoomed")
+        zoomed = self.has_class("panel-zoomed")
+        self._say("The panel has the whole column: z gives the chart back." if zoomed
+                  else "The chart is back above the panel.")
 
     def action_attention(self, move: str) -> None:
         attention = self.query_one(AttentionMap)
@@ -213,7 +317,7 @@ class TrainingScreen(QuestionScreen):
         self.query_one(ParamTable).move(delta)
         self.element = 0
         self._send_inspect()
-        if self.query_one(ContentSwitcher).current not in ("params", "adam"):
+        if self.query_one(ContentSwitcher).current not in ("params", "adam", "check"):
             self.action_panel("params")
 
     def action_select_element(self, delta: int) -> None:
@@ -222,7 +326,11 @@ class TrainingScreen(QuestionScreen):
             return
         self.element = (self.element + delta) % (row.shape[0] * row.shape[1])
         self._send_inspect()
-        self.action_panel("adam")
+        if self.query_one(ContentSwitcher).current != "check":
+            self.action_panel("adam")
+        else:
+            self._say(f"c checks {row.name}[{self.element // row.shape[1]},"
+                      f"{self.element % row.shape[1]}]")
 
     def _send_inspect(self) -> None:
         row = self.query_one(ParamTable).selected_row
@@ -290,12 +398,8 @@ class TrainingScreen(QuestionScreen):
         self.run.restart(spec.config.num_steps)
         self.element = 0
         self.started_at = time.monotonic()
-        if spec.engine == "scalar":
-            session: ThreadSession | ProcessSession = ProcessSession(spec)
-        else:
-            session = thread_session = ThreadSession(spec)
-            self.jobs.start("engine", lambda job: thread_session.run(lambda: job.cancelled))
-        self.session = session
+        self._clear_readouts()
+        self.session = session = ProcessSession(replace(spec, pace=self.run.pace))
         self.jobs.start("snapshots", lambda job: pump_snapshots(session, job), keep="all",
                         on_progress=self._apply, on_done=self._session_ended)
         self._set_state(STARTING)
@@ -303,7 +407,6 @@ class TrainingScreen(QuestionScreen):
 
     def _close_session(self, wait: bool = False) -> None:
         self.jobs.cancel("snapshots")
-        self.jobs.cancel("engine")
         if self.session is not None:
             self.session.close(wait=wait)
             self.session = None
@@ -334,6 +437,7 @@ class TrainingScreen(QuestionScreen):
         if snap.adam is not None:
             name, row, col, adam_view = snap.adam
             self.query_one(AdamInspector).show(name, row, col, adam_view, snap.step)
+        self._apply_readouts(snap)
         if snap.message:
             self._say(snap.message, error=snap.state == FAILED)
         elif snap.state == FINISHED != self.run.state:
@@ -347,6 +451,48 @@ class TrainingScreen(QuestionScreen):
         self._set_state(snap.state)
         if snap.state == FAILED:
             self._close_session()
+
+    def _apply_readouts(self, snap: Snapshot) -> None:
+        had_strip = self.query_one(TokenStrip).selected is not None
+        if snap.token_strip is not None:
+            self.query_one(TokenStrip).show(snap.token_strip)
+        if snap.why is not None:
+            self.query_one(WhyChain).show(snap.why)
+        if snap.embedding is not None:
+            self.query_one(EmbeddingMap).show(snap.embedding)
+        if snap.gradcheck is not None:
+            check = snap.gradcheck
+            self.query_one(GradCheck).show(check)
+            self._say(f"Gradient check of {check.param}[{check.row},{check.col}]: relative "
+                      f"error {check.rel_error:.1e}", error=check.rel_error >= 1e-5)
+        if snap.health is not None:
+            self.health_grids = snap.health
+            self._show_health()
+        if snap.why is not None and not had_strip:
+            self.refresh_bindings()  # ← → ↓ ↑ now have something to move
+
+    def _clear_readouts(self) -> None:
+        """A new run: the last run's read-outs go (each panel shows its hint until the new
+        run's arrive), and the heatmap's width is asked of the new session."""
+        self.health_grids, self.health_room = None, 0
+        self.query_one(TokenStrip).show(None)
+        self.query_one(WhyChain).show(None)
+        self.query_one(HealthGrid).show(None)
+        self.query_one(EmbeddingMap).show(None)
+        self.query_one(GradCheck).show(None)
+        self.refresh_bindings()
+
+    def _show_health(self) -> None:
+        """The chosen heatmap; asks the session for as many step columns as the panel holds."""
+        if self.health_grids is None:
+            return
+        heatmap = self.query_one(HealthGrid)
+        grid = self.health_grids[self.health_kind]
+        heatmap.show(grid)
+        room = heatmap.room(grid.names) if heatmap.size.width else 0
+        if room and room != self.health_room and self.session is not None:
+            self.health_room = room
+            self.session.send(("health_width", room))
 
     # Rendering.
 
@@ -372,12 +518,14 @@ class TrainingScreen(QuestionScreen):
             Content.styled("\n".join(run.rate_lines()), "$foreground-muted"))
 
     def _render_tabs(self) -> None:
-        current = self.query_one(ContentSwitcher).current
-        tabs = Text(no_wrap=True, overflow="crop")
-        for index, (panel, title) in enumerate(PANELS.items(), start=1):
-            tabs.append(f" {index} {title} ", "reverse bold" if panel == current else "dim")
-            tabs.append(" ")
-        self.query_one("#train-tabs", Static).update(tabs)
+        current = list(PANELS).index(self.query_one(ContentSwitcher).current or "samples")
+        tabs = self.query_one("#train-tabs", Static)
+        tabs.update(tabs_line(list(PANELS.values()), current, "z zoom",
+                              width=tabs.size.width or None))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._render_tabs)
+        self.call_after_refresh(self._show_health)
 
     def _render_samples(self, temperature: float | None = None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -387,6 +535,9 @@ class TrainingScreen(QuestionScreen):
         if chart.heldout:
             step, loss = chart.heldout[-1]
             text.append(f"\nheld-out loss {loss:.4f} nats/token at step {step:,}")
+        heldout = self.run.focused_heldout
+        if heldout is not None:  # above the samples: the panel may not show all eight
+            text.append("\n▸ ", "bold").append(heldout).append("  (held-out; n next)", "dim")
         if not self.run.samples:
             text.append("\n\nSampled names appear here every K steps.", "dim")
         for index, name in enumerate(self.run.samples):

@@ -32,6 +32,7 @@ STATE_MARKS = {IDLE: ("○", "$foreground-muted"), STARTING: ("…", "$warning")
                RUNNING: ("▶", "$success"), PAUSED: ("⏸", "$warning"),
                FINISHED: ("✓", "$accent"), STOPPED: ("■", "$secondary"),
                FAILED: ("✗", "$error")}
+PACES = (1, 2, 5, 10, 20, 50, 100, 200, 500, None)  # steps per second; None = full speed
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 5.0)
 
@@ -119,7 +120,9 @@ class RunView:
     measured_rates: dict[str, float] = field(default_factory=dict)  # engine → last steps/s
     last_loss: float | None = None
     samples: list[str] = field(default_factory=list)
-    attend_index: int = 0  # the sample whose attention is shown
+    heldout_names: list[str] = field(default_factory=list)  # offered after the samples
+    attend_index: int = 0  # the focused name in focus_names: attention, tokens, why
+    pace: float | None = None  # steps per second the user asked for; None = full speed
 
     @property
     def busy(self) -> bool:
@@ -128,7 +131,7 @@ class RunView:
     def restart(self, num_steps: int) -> None:
         """A new session is starting: forget the last one's progress and samples."""
         self.step, self.num_steps, self.last_loss, self.steps_per_second = 0, num_steps, None, None
-        self.samples, self.attend_index = [], 0
+        self.samples, self.heldout_names, self.attend_index = [], [], 0
 
     def apply(self, snap: Snapshot) -> None:
         """Take in one snapshot (its state is applied by the screen, which re-binds keys)."""
@@ -139,10 +142,24 @@ class RunView:
         self.step, self.num_steps = snap.step, snap.num_steps or self.num_steps
         if snap.steps_per_second is not None:
             self.steps_per_second = snap.steps_per_second
-            self.measured_rates[self.engine] = snap.steps_per_second
+            if self.pace is None:  # a paced rate says nothing of the engine's speed
+                self.measured_rates[self.engine] = snap.steps_per_second
+        if snap.heldout_names is not None:
+            self.heldout_names = snap.heldout_names
         if snap.samples is not None:
             self.samples = snap.samples
-            self.attend_index %= max(1, len(self.samples))
+            self.attend_index %= max(1, len(self.focus_names))
+
+    @property
+    def focus_names(self) -> list[str]:
+        """The names `n` steps through: the samples, then the held-out names offered."""
+        return self.samples + self.heldout_names
+
+    @property
+    def focused_heldout(self) -> str | None:
+        """The focused name when it is a held-out one (the samples list marks its own)."""
+        index = self.attend_index - len(self.samples)
+        return self.heldout_names[index] if 0 <= index < len(self.heldout_names) else None
 
     def status_lines(self) -> list[str]:
         """Step and rate; ETA and loss (the state line is the screen's: it has a glyph)."""
@@ -150,11 +167,30 @@ class RunView:
         step = f"step {self.step:,}/{self.num_steps:,}" if self.num_steps else "step —"
         eta = format_eta((self.num_steps - self.step) / rate) if rate else "—"
         loss = f" · loss {self.last_loss:.3f}" if self.last_loss is not None else ""
-        return [step + (f" · {format_rate(rate)}/s" if rate else ""), f"ETA {eta}{loss}"]
+        return [step + (f" · {format_rate(rate)}/s" if rate else ""), f"ETA {eta}{loss}",
+                f"pace {pace_text(self.pace)}"]
 
     def rate_lines(self) -> list[str]:
         return [f"{engine}: {format_rate(self.measured_rates[engine])} steps/s"
                 for engine in ("numpy", "scalar") if engine in self.measured_rates]
+
+
+def next_pace(pace: float | None, direction: int) -> float | None:
+    """The next pace up (+1, towards full speed) or down (-1) the PACES ladder; a pace not on
+    the ladder moves to its nearest neighbour in that direction."""
+    order = [math.inf if p is None else p for p in PACES]
+    current = math.inf if pace is None else pace
+    if direction > 0:
+        faster = [p for p in order if p > current]
+        chosen = faster[0] if faster else order[-1]
+    else:
+        slower = [p for p in order if p < current]
+        chosen = slower[-1] if slower else order[0]
+    return None if chosen == math.inf else chosen
+
+
+def pace_text(pace: float | None) -> str:
+    return "full speed" if pace is None else f"{pace:g} steps/s"
 
 
 def next_temperature(text: str, direction: int) -> float:

@@ -21,7 +21,16 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from ...engine.graph_layout import GLYPHS, HEAVY_GLYPHS, LEFT, RIGHT, GraphLayout
+from ...engine.graph_layout import (
+    GLYPHS,
+    HEAVY_GLYPHS,
+    LEFT,
+    RIGHT,
+    GraphLayout,
+    fit_label,
+    overview,
+    overview_cell,
+)
 
 
 class DagModel(Protocol):
@@ -109,7 +118,7 @@ def _box_rows(node: int, layout: GraphLayout, model: DagModel, look: BoxLook) ->
             return [f"{look.brackets[0]}{label}{look.brackets[1]}"[:width].ljust(width)]
         return [(look.marker + model.summary(node))[:width].ljust(width)]
     inner = width - 2
-    label = model.label(node)[: inner - 2]
+    label = fit_label(model.label(node), inner - 2)
     corners, side = look.corners, look.vertical
     title = f"{look.caps[0]}{label}{look.caps[1]}".ljust(inner, look.horizontal)[:inner]
     first, second = model.lines(node)
@@ -177,6 +186,52 @@ def render_viewport(
     return [_strip(chars[row], kinds[row], styles) for row in range(height)]
 
 
+DENSITY = " ·░▒▓█"  # nodes per overview cell, from none to the most in any cell
+
+
+def render_overview(
+    layout: GraphLayout,
+    model: DagModel,
+    highlight: Highlight,
+    width: int,
+    height: int,
+    styles: dict[str, Style] = STYLES,
+) -> list[Strip]:
+    """The whole graph shrunk into width × height cells (fit to screen): each cell shades how
+    many nodes it holds; the step's node is ▶, the other end of its edge ›, the Tab cursor ◆.
+    A cell whose nodes are all still to be evaluated is drawn dim."""
+    width, height = max(width, 0), max(height, 0)
+    counts = overview(layout, width, height)
+    most = max((max(row) for row in counts if row), default=0)
+    ready = [[False] * width for _ in range(height)]
+    if width and height:
+        for node in range(len(layout.column_of)):
+            if not model.is_pending(node):
+                column, row = overview_cell(layout, node, width, height)
+                ready[row][column] = True
+    chars = [[" "] * width for _ in range(height)]
+    kinds = [["blank"] * width for _ in range(height)]
+    for row in range(height):
+        for column in range(width):
+            count = counts[row][column]
+            if count:
+                level = max(1, -(-count * (len(DENSITY) - 1) // most))
+                chars[row][column] = DENSITY[level]
+                kinds[row][column] = "box" if ready[row][column] else "box_pending"
+    marks = []
+    if highlight.edge is not None:
+        marks.append((highlight.edge[0], "›", "box_related"))
+    if highlight.selected is not None:
+        marks.append((highlight.selected, "◆", "box_selected"))
+    if highlight.current is not None:
+        marks.append((highlight.current, "▶", "box_current"))
+    for node, char, kind in marks:
+        if width and height and 0 <= node < len(layout.column_of):
+            column, row = overview_cell(layout, node, width, height)
+            chars[row][column], kinds[row][column] = char, kind
+    return [_strip(chars[row], kinds[row], styles) for row in range(height)]
+
+
 def _strip(chars: list[str], kinds: list[str], styles: dict[str, Style]) -> Strip:
     segments: list[Segment] = []
     start = 0
@@ -215,6 +270,7 @@ class DagView(Widget):
         self.highlight = Highlight()
         self.follow: int | None = None  # the node kept in view, also when the view resizes
         self.origin = (0, 0)
+        self.fit = False  # the whole graph shrunk into the view instead of boxes at 1:1
         self._frame: list[Strip] = []
         self._frame_size = (0, 0)
         self._styles: dict[str, Style] | None = None  # the theme's, resolved on first draw
@@ -242,20 +298,40 @@ class DagView(Widget):
         self.redraw(full=True)
 
     def set_highlight(self, highlight: Highlight, follow: int | None = None) -> None:
-        """Emphasise `highlight`; with follow, first pan so that node is in view (see center_on).
+        """Emphasise `highlight`; with follow, first pan so that node — and the edge being
+        updated with the box at its other end — is in view (see center_on).
 
         Panning before drawing builds one frame per step instead of two.
         """
+        edge_cells: list[tuple[int, int]] = []
         if self.layout_data is not None and highlight.edge is not None:
             child, parent = highlight.edge
-            highlight.route = {(x, y) for x, y, _ in self.layout_data.route(child, parent)}
+            edge_cells = [(x, y) for x, y, _ in self.layout_data.route(child, parent)]
+            highlight.route = set(edge_cells)
         self.highlight, self.follow = highlight, follow
-        origin = self._origin_showing(follow) if follow is not None else None
+        origin = None
+        if follow is not None:
+            origin = self._origin_showing(follow, highlight.edge if edge_cells else None)
         if origin is None or origin == self.origin:
             self.redraw()
         else:
             self.origin = origin
             self.redraw(full=True)
+
+    def set_fit(self, fit: bool) -> None:
+        """Fit the whole graph into the view (an overview of node density), or draw it 1:1."""
+        if fit != self.fit:
+            self.fit = fit
+            if not fit and self.follow is not None:
+                self.origin = self._origin_showing(self.follow) or self.origin
+            self.redraw(full=True)
+
+    @property
+    def fits_at_one_to_one(self) -> bool:
+        """Whether the whole drawing is already in view box by box (fit would show no more)."""
+        layout = self.layout_data
+        return layout is not None and layout.width <= self.size.width and (
+            layout.height <= self.size.height)
 
     def pan(self, dx: int, dy: int) -> None:
         self.scroll_to_cell(self.origin[0] + dx, self.origin[1] + dy)
@@ -283,25 +359,42 @@ class DagView(Widget):
         return (max(0, min(x, max(layout.width - width, 0))),
                 max(0, min(y, max(layout.height - height, 0))))
 
-    def _origin_showing(self, node: int) -> tuple[int, int] | None:
-        """The origin centring node's box, or None when it is already in view (or no box)."""
+    def _origin_showing(
+        self, node: int, edge: tuple[int, int] | None = None
+    ) -> tuple[int, int] | None:
+        """The origin that brings node's box (and, with edge, both its boxes) into view, or None
+        when it is already in view (or no box). What fits is centred; when the edge is longer
+        than the view, node's box is."""
         layout = self.layout_data
         if layout is None or not 0 <= node < len(layout.column_of):
             return None
-        bx, by = layout.box(node)
-        width, height = self.size
-        x, y = self.origin
         style = layout.style
-        inside = x <= bx and bx + style.box_width <= x + width and y <= by
-        if inside and by + style.box_height <= y + height:
+        width, height = self.size
+        bx, by = layout.box(node)
+        region = (bx, by, bx + style.box_width, by + style.box_height)
+        if edge is not None and all(0 <= n < len(layout.column_of) for n in edge):
+            for other in edge:
+                ox, oy = layout.box(other)
+                region = (min(region[0], ox), min(region[1], oy),
+                          max(region[2], ox + style.box_width),
+                          max(region[3], oy + style.box_height))
+        x, y = self.origin
+        left, top, right, bottom = region
+        if x <= left and right <= x + width and y <= top and bottom <= y + height:
             return None
-        return self._clamped(bx - (width - style.box_width) // 2,
-                             by - (height - style.box_height) // 2)
+        if right - left > width or bottom - top > height:
+            return self._clamped(bx - (width - style.box_width) // 2,
+                                 by - (height - style.box_height) // 2)
+        return self._clamped(left - (width - (right - left)) // 2,
+                             top - (height - (bottom - top)) // 2)
 
     def build_frame(self) -> list[Strip]:
         width, height = self.size
         if self.layout_data is None or self.model is None:
             return [Strip.blank(width) for _ in range(height)]
+        if self.fit:
+            return render_overview(self.layout_data, self.model, self.highlight, width, height,
+                                   self.styles_by_kind)
         x, y = self.origin
         return render_viewport(self.layout_data, self.model, self.highlight, x, y, width, height,
                                self.styles_by_kind)
