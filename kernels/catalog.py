@@ -26,6 +26,7 @@ class KernelSpec:
     entries: tuple[str, ...]
     defines: dict[str, int] = field(default_factory=dict)
     summary: str = ""
+    dtype: str = "fp32"  # the inputs' type in HBM: "fp32", or "bf16" (tensor cores; fp32 out)
 
     def source_text(self) -> str:
         return resources.files("microgpt_tui.kernels").joinpath(self.source).read_text("utf-8")
@@ -160,7 +161,10 @@ class Launch:
     grid: tuple[int, int, int]
     block: tuple[int, int, int]
     steps: int  # tile steps in each block's loop = trace slots per block
-    shared_bytes: int
+    shared_bytes: int  # all of the block's shared memory, static and dynamic
+    # The dynamic part, passed to cuLaunchKernel; above 48 KiB the runtime first raises the
+    # function's CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (a Hopper SM has 228 KiB).
+    dynamic_shared_bytes: int = 0
 
     @property
     def blocks(self) -> int:

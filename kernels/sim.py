@@ -95,21 +95,43 @@ class SimResult:
         return sum(self.traffic.values())
 
 
+def to_bf16(x: np.ndarray) -> np.ndarray:
+    """fp32 → bf16 bit patterns (uint16), rounded to nearest even as the hardware converts."""
+    bits = np.ascontiguousarray(x, np.float32).view(np.uint32)
+    rounded = bits + (np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+    return (rounded >> np.uint32(16)).astype(np.uint16)
+
+
+def from_bf16(bits: np.ndarray) -> np.ndarray:
+    """bf16 bit patterns (uint16) → the fp32 values they hold, exactly."""
+    return (np.asarray(bits, np.uint16).astype(np.uint32) << np.uint32(16)).view(np.float32)
+
+
+def as_float(array: np.ndarray) -> np.ndarray:
+    """An input as fp32 values: bf16 inputs (uint16 bit patterns) decoded, fp32 as it is."""
+    return from_bf16(array) if array.dtype == np.uint16 else array
+
+
 def make_inputs(problem: Problem, seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded fp32 inputs: A, B (n×n) for matmul; Q, K, V (heads, n, d) for attention."""
+    """Seeded inputs: A, B (n×n) for matmul; Q, K, V (heads, n, d) for attention. fp32, or
+    for a bf16 kernel the same values rounded to bf16, as uint16 bit patterns."""
     rng = np.random.default_rng(seed)
     if problem.family == "matmul":
         shape: tuple[int, ...] = (problem.n, problem.n)
-        return {name: rng.uniform(-1, 1, shape).astype(np.float32) for name in ("A", "B")}
-    shape = (problem.heads, problem.n, problem.d)
-    return {name: rng.standard_normal(shape).astype(np.float32) for name in ("Q", "K", "V")}
+        arrays = {name: rng.uniform(-1, 1, shape).astype(np.float32) for name in ("A", "B")}
+    else:
+        shape = (problem.heads, problem.n, problem.d)
+        arrays = {name: rng.standard_normal(shape).astype(np.float32) for name in ("Q", "K", "V")}
+    if problem.spec.dtype == "bf16":
+        return {name: to_bf16(array) for name, array in arrays.items()}
+    return arrays
 
 
 def reference(problem: Problem, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """The plain numpy answer in float64: A·B, or softmax(QKᵀ/√d [+ causal mask])·V."""
     if problem.family == "matmul":
-        return inputs["A"].astype(np.float64) @ inputs["B"].astype(np.float64)
-    q, k, v = (inputs[name].astype(np.float64) for name in ("Q", "K", "V"))
+        return as_float(inputs["A"]).astype(np.float64) @ as_float(inputs["B"]).astype(np.float64)
+    q, k, v = (as_float(inputs[name]).astype(np.float64) for name in ("Q", "K", "V"))
     scores = q @ k.transpose(0, 2, 1) / np.sqrt(problem.d)
     if problem.causal:
         scores = np.where(np.tri(problem.n, dtype=bool), scores, -np.inf)
