@@ -156,7 +156,7 @@ def answer_preview(question: Question) -> Text:
     """The selected question's short answer, under a heading that says where the rest is."""
     text = Text()
     text.append("The short answer", style="bold")
-    text.append(f" · Q{question.number}; its screen shows the whole answer with a\n\n",
+    text.append(f" · Q{question.number}; a on its screen shows the whole answer\n\n",
                 style="dim")
     text.append_text(markdown_preview(short_answer_markdown(question.answer_asset)))
     return text
