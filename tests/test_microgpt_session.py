@@ -266,3 +266,42 @@ def test_a_loaded_checkpoint_brings_its_loss_history(small_names_path, tmp_path)
     published = _run_until(spec, react)
     assert published[0].losses == list(enumerate(losses, start=1))
     assert published[0].adam[3].update != 0.0  # the real last update, not zeros
+
+
+def test_a_finished_run_s_rate_ends_with_its_last_step(small_names_path, monkeypatch):
+    """The final held-out scoring (all names) comes after the last step: the rate of the
+    last window must not count it."""
+    from microgpt_tui.engine.microgpt import session as session_module
+    from microgpt_tui.engine.microgpt.trainer import Trainer
+
+    slow = Trainer.heldout_loss
+
+    def heldout_taking_a_while(self, limit=None):
+        if limit is None:  # the final scoring: pretend it takes 5 s of the clock
+            clock[0] += 5.0
+        return slow(self, limit)
+
+    clock = [1000.0]
+
+    def fake_monotonic() -> float:
+        clock[0] += 0.001  # every look at the clock: 1 ms passes
+        return clock[0]
+
+    monkeypatch.setattr(session_module.time, "monotonic", fake_monotonic)
+    monkeypatch.setattr(Trainer, "heldout_loss", heldout_taking_a_while)
+
+    def react(snapshot: Snapshot, commands: queue.Queue) -> None:
+        if snapshot.state == FINISHED:
+            commands.put(("quit",))
+
+    spec = SessionSpec(SMALL, "numpy", str(small_names_path))
+    commands: queue.Queue = queue.Queue()
+    published: list[Snapshot] = []
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        react(snapshot, commands)
+
+    run_session(spec, commands, publish, lambda: False)
+    last_rate = [s.steps_per_second for s in published if s.steps_per_second][-1]
+    assert last_rate > 50  # ~1 ms a look at the clock per step: far above the 5-s stall's rate

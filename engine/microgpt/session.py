@@ -127,6 +127,7 @@ class _Loop:
         self.pending = Snapshot(state=self.state)
         self.last_publish = time.monotonic()
         self.window_start, self.window_steps = time.monotonic(), 0
+        self.steps_ended_at: float | None = None  # when the last step of a finished run ended
         self.last_refresh = -math.inf
         self.last_heldout = -math.inf
         self.pace = spec.pace
@@ -148,7 +149,9 @@ class _Loop:
         t = self.trainer
         snap = self.pending
         snap.state, snap.step, snap.num_steps = self.state, t.step, t.config.num_steps
-        elapsed = now - self.window_start
+        # A finished run's last window ends with its last step, not after the full held-out
+        # scoring that follows it (which would show the engine at a fraction of its speed).
+        elapsed = (self.steps_ended_at or now) - self.window_start
         if self.window_steps and elapsed > 0:
             snap.steps_per_second = self.window_steps / elapsed
             # Only a window that held steps ends here: a forced flush between two paced steps
@@ -303,6 +306,7 @@ class _Loop:
         self.window_steps += 1
         self.pending.losses.append((event.step, event.loss))
         if self.trainer.done:
+            self.steps_ended_at = time.monotonic()
             self.state = FINISHED
             self.refresh_samples(None)
             self.flush(force=True)

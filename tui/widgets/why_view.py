@@ -152,7 +152,7 @@ class WhyChain(Widget):
         closing = 1 if stage.total is not None else 0
         room = max(0, rows - closing)
         shown = terms if len(terms) <= room else terms[: max(0, room - 1)]
-        label_width = min(22, max((len(t.label) for t in terms), default=1), max(4, width // 3))
+        label_width = min(22, max((len(t.label) for t in terms), default=1), max(4, 2 * width // 5))
         value_width = max(len(f"{t.value:+.4f}") for t in terms) if terms else 7
         detail_width = max((len(t.detail) for t in terms), default=0)
         free = width - label_width - value_width - 3
