@@ -74,8 +74,11 @@ def cache_dir() -> Path:
     override = os.environ.get("MICROGPT_TUI_CACHE")
     if override:
         return Path(override)
-    from platformdirs import user_cache_dir
-
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:  # installed with --no-deps (a GPU box's `kernels doctor --gpu-check`)
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "microgpt-tui"
     return Path(user_cache_dir("microgpt-tui"))
 
 

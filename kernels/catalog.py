@@ -7,10 +7,13 @@ elements unless a name says bytes; all data is fp32 (4 bytes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
+from .budget import SharedLimits, choose_for, flash_shared_bytes
 from .trace import FLOAT_BYTES, Access, MemoryLevel, OperandGrid, TileRef, WorkGrid
+
+BF16_BYTES = 2
 
 MAX_HEAD_DIM = 128
 DRAM, SRAM, REGISTER = MemoryLevel.DRAM, MemoryLevel.SRAM, MemoryLevel.REGISTER
@@ -48,16 +51,25 @@ KERNELS: dict[str, KernelSpec] = {
             "matmul_tiled.cu",
             "matmul",
             ("matmul_tiled",),
-            {"TILE": 16},
-            "TILE×TILE tiles of A and B staged in shared memory",
+            {"TILE": 32, "TM": 4},
+            "TILE×TILE tiles of A and B staged in shared memory, TM outputs per thread",
         ),
         KernelSpec(
             "matmul_register_blocked",
             "matmul_register_blocked.cu",
             "matmul",
             ("matmul_register_blocked",),
-            {"BM": 128, "BN": 128, "BK": 8, "TM": 8, "TN": 8},
+            {"BM": 128, "BN": 128, "BK": 8, "TM": 8, "TN": 8, "APAD": 4},
             "shared-memory tiles plus a TM×TN patch of C per thread in registers",
+        ),
+        KernelSpec(
+            "matmul_tc",
+            "matmul_tc.cu",
+            "matmul",
+            ("matmul_tc",),
+            {"BM": 128, "BN": 128, "BK": 32, "WM": 64, "WN": 32, "PAD": 8},
+            "tensor cores: bf16 tiles in shared memory, mma.sync per warp, fp32 accumulate",
+            dtype="bf16",
         ),
         KernelSpec(
             "attention_naive",
@@ -72,8 +84,17 @@ KERNELS: dict[str, KernelSpec] = {
             "flash_attention_fwd.cu",
             "attention",
             ("flash_attention_fwd",),
-            {"HEAD_DIM": 64, "BR": 32, "BC": 32},
-            "FlashAttention-2: K/V tiles streamed through SRAM, online softmax",
+            {"HEAD_DIM": 64, "BR": 64, "BC": 32},
+            "FlashAttention-2, fp32: 4 warps, K/V tiles streamed through SRAM, online softmax",
+        ),
+        KernelSpec(
+            "flash_attention_tc",
+            "flash_attention_tc.cu",
+            "attention",
+            ("flash_attention_tc",),
+            {"HEAD_DIM": 64, "BR": 64, "BC": 64},
+            "FlashAttention-2 on tensor cores: bf16 Q·Kᵀ and P·V by mma.sync, fp32 softmax",
+            dtype="bf16",
         ),
     )
 }
@@ -116,15 +137,26 @@ def find_kernel(name: str) -> KernelSpec:
         raise ProblemError(f"unknown kernel {name!r}; choose from {', '.join(KERNELS)}") from None
 
 
-def defines_for(problem: Problem, overrides: dict[str, int] | None = None) -> dict[str, int]:
-    """The macros a problem compiles with: the defaults, HEAD_DIM = d for flash, then overrides."""
+FLASH_KERNELS = ("flash_attention_fwd", "flash_attention_tc")
+
+
+def defines_for(problem: Problem, overrides: dict[str, int] | None = None, *,
+                limits: SharedLimits | None = None) -> dict[str, int]:
+    """The macros a problem compiles with: the defaults, HEAD_DIM = d and BR/BC from the
+    shared-memory budget for flash (`limits`: the device's; None keeps the 48 KiB defaults
+    that fit every GPU and the simulator), then overrides."""
     defines = dict(problem.spec.defines)
     if "HEAD_DIM" in defines:
         defines["HEAD_DIM"] = problem.d
-        if problem.d > 64:
-            defines["BC"] = 16  # keeps (BR + 2·BC)·d + BR·BC floats within 48 KiB of SRAM
+    if problem.kernel in FLASH_KERNELS:
+        defines.update(choose_for(problem, limits)[0])
     defines.update(overrides or {})
     return defines
+
+
+def tile_reason(problem: Problem, limits: SharedLimits | None = None) -> str:
+    """Why the flash kernels' BR/BC are what they are on this device (one line; "" otherwise)."""
+    return choose_for(problem, limits)[1] if problem.kernel in FLASH_KERNELS else ""
 
 
 def check_problem(problem: Problem, max_n: int) -> None:
@@ -144,12 +176,24 @@ def shared_bytes(entry: str, defines: dict[str, int]) -> int:
     if entry == "matmul_tiled":
         return 2 * defines["TILE"] ** 2 * FLOAT_BYTES
     if entry == "matmul_register_blocked":
-        return (defines["BM"] + defines["BN"]) * defines["BK"] * FLOAT_BYTES
+        # As is BK rows of BM + APAD floats (the padding breaks the transposed store's 8-way
+        # bank conflict), Bs BK rows of BN.
+        pad = defines.get("APAD", 4)
+        return (defines["BM"] + pad + defines["BN"]) * defines["BK"] * FLOAT_BYTES
+    if entry == "matmul_tc":
+        # bf16 tiles, each row padded by PAD elements (16 bytes) so ldmatrix is conflict-free.
+        bm, bn, bk, pad = (defines[key] for key in ("BM", "BN", "BK", "PAD"))
+        return (bm * (bk + pad) + bk * (bn + pad)) * BF16_BYTES
     if entry == "attention_softmax":
         return defines["SOFTMAX_THREADS"] * FLOAT_BYTES
-    if entry == "flash_attention_fwd":
-        tiles = (defines["BR"] + 2 * defines["BC"]) * defines["HEAD_DIM"]
-        return (tiles + defines["BR"] * defines["BC"]) * FLOAT_BYTES
+    return 0  # the flash kernels' tiles are all dynamic: see dynamic_shared_bytes
+
+
+def dynamic_shared_bytes(entry: str, defines: dict[str, int]) -> int:
+    """Dynamic (`extern __shared__`) shared memory per block, passed at launch; budget.py holds
+    the flash kernels' layouts. ptxas does not see it (it reports static memory only)."""
+    if entry in FLASH_KERNELS:
+        return flash_shared_bytes(entry, defines["BR"], defines["BC"], defines["HEAD_DIM"])
     return 0
 
 
@@ -185,20 +229,29 @@ def plan(problem: Problem, defines: dict[str, int] | None = None) -> list[Launch
     n, d, heads = problem.n, problem.d, problem.heads
 
     def launch(entry, grid, block, steps):
-        return Launch(entry, grid, block, steps, shared_bytes(entry, defines))
+        dynamic = dynamic_shared_bytes(entry, defines)
+        return Launch(entry, grid, block, steps, shared_bytes(entry, defines) + dynamic, dynamic)
 
     match problem.kernel:
         case "matmul_naive":
             return [launch("matmul_naive", (_cdiv(n, 16), _cdiv(n, 16), 1), (16, 16, 1), 1)]
         case "matmul_tiled":
+            # TM outputs of one column per thread: TILE × TILE/TM threads (TM = 4 in the .cu).
             t = defines["TILE"]
-            return [launch("matmul_tiled", (_cdiv(n, t), _cdiv(n, t), 1), (t, t, 1), _cdiv(n, t))]
+            rows = t // defines.get("TM", 4)
+            return [launch("matmul_tiled", (_cdiv(n, t), _cdiv(n, t), 1), (t, rows, 1),
+                           _cdiv(n, t))]
         case "matmul_register_blocked":
             grid = (_cdiv(n, defines["BN"]), _cdiv(n, defines["BM"]), 1)
             # One thread per TM×TN patch of the block's BM×BN tile of C.
             threads = (defines["BM"] // defines["TM"]) * (defines["BN"] // defines["TN"])
             steps = _cdiv(n, defines["BK"])
             return [launch("matmul_register_blocked", grid, (threads, 1, 1), steps)]
+        case "matmul_tc":
+            grid = (_cdiv(n, defines["BN"]), _cdiv(n, defines["BM"]), 1)
+            # One warp per WM×WN patch of the block's BM×BN tile of C.
+            warps = (defines["BM"] // defines["WM"]) * (defines["BN"] // defines["WN"])
+            return [launch("matmul_tc", grid, (32 * warps, 1, 1), _cdiv(n, defines["BK"]))]
         case "attention_naive":
             return [
                 launch("attention_scores", (_cdiv(n, 16), _cdiv(n, 16), heads), (16, 16, 1), 1),
@@ -206,9 +259,15 @@ def plan(problem: Problem, defines: dict[str, int] | None = None) -> list[Launch
                 launch("attention_pv", (_cdiv(d, 16), _cdiv(n, 16), heads), (16, 16, 1), 1),
             ]
         case "flash_attention_fwd":
+            # 128 threads (4 warps) per block of BR query rows, whatever BR is.
             grid = (_cdiv(n, defines["BR"]), heads, 1)
             steps = _cdiv(n, defines["BC"])
-            return [launch("flash_attention_fwd", grid, (defines["BR"], 1, 1), steps)]
+            return [launch("flash_attention_fwd", grid, (128, 1, 1), steps)]
+        case "flash_attention_tc":
+            # One warp per 16 query rows.
+            grid = (_cdiv(n, defines["BR"]), heads, 1)
+            steps = _cdiv(n, defines["BC"])
+            return [launch("flash_attention_tc", grid, (2 * defines["BR"], 1, 1), steps)]
     raise ProblemError(f"unknown kernel {problem.kernel!r}")
 
 
@@ -276,12 +335,14 @@ def step_tiles(
         return TileRef(operand, rows, cols, DRAM, Access.WRITE, True, head)
 
     match problem.kernel:
-        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
+        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked" | "matmul_tc":
             tm, tn, tk = matmul_tile_shape(problem.kernel, defines, n)
             rows, cols, ks = span(by, tm, n), span(bx, tn, n), span(step, tk, n)
             staged = DRAM if problem.kernel == "matmul_naive" else SRAM
             refs = [read("A", rows, ks, staged), read("B", ks, cols, staged)]
-            if problem.kernel == "matmul_register_blocked":
+            if problem.spec.dtype == "bf16":  # A and B are 2-byte bf16 in HBM; C is fp32
+                refs = [replace(ref, element_bytes=BF16_BYTES) for ref in refs]
+            if problem.kernel in ("matmul_register_blocked", "matmul_tc"):
                 refs.append(TileRef("C", rows, cols, REGISTER, Access.WRITE, True))
             if step == _cdiv(n, tk) - 1:
                 refs.append(store("C", rows, cols))
@@ -297,11 +358,16 @@ def step_tiles(
             rows, cols = span(by, 16, n), span(bx, 16, d)
             return [read("P", rows, (0, n), DRAM, head=bz), read("V", (0, n), cols, DRAM, head=bz),
                     store("O", rows, cols, bz)]
-        case "flash_attention_fwd":
+        case "flash_attention_fwd" | "flash_attention_tc":
             rows = span(bx, defines["BR"], n)
             keys = span(step, defines["BC"], n)
-            refs = [read("Q", rows, (0, d), hit=step > 0, head=by),
+            # fp32 keeps Q in SRAM; the tensor-core kernel stages it once and then holds it in
+            # registers (mma fragments). Its Q, K, V are 2-byte bf16 in HBM; O is fp32.
+            q_level = REGISTER if problem.kernel == "flash_attention_tc" and step > 0 else SRAM
+            refs = [read("Q", rows, (0, d), q_level, hit=step > 0, head=by),
                     read("K", keys, (0, d), head=by), read("V", keys, (0, d), head=by)]
+            if problem.spec.dtype == "bf16":
+                refs = [replace(ref, element_bytes=BF16_BYTES) for ref in refs]
             if step == flash_tiles_for_block(bx, n, defines, problem.causal) - 1:
                 refs.append(store("O", rows, (0, d), by))
             return refs
@@ -323,7 +389,7 @@ def operand_grids(problem: Problem, defines: dict[str, int]) -> list[OperandGrid
         case "matmul_tiled":
             t = defines["TILE"]
             return matmul((t, t, 1), (t, t, 1), (t, t, 1))
-        case "matmul_register_blocked":
+        case "matmul_register_blocked" | "matmul_tc":
             bm, bn, bk = defines["BM"], defines["BN"], defines["BK"]
             return matmul((bm, bn, 2), (bm, bk, 1), (bk, bn, 2))
         case "attention_naive":
@@ -332,7 +398,7 @@ def operand_grids(problem: Problem, defines: dict[str, int]) -> list[OperandGrid
                     OperandGrid("S/P in HBM", ("S", "P"), n, n, 16, 16, 1),
                     OperandGrid("V", ("V",), n, d, 16, 16, 1),
                     OperandGrid("O", ("O",), n, d, 16, 16, 1)]
-        case "flash_attention_fwd":
+        case "flash_attention_fwd" | "flash_attention_tc":
             br, bc = defines["BR"], defines["BC"]
             return [OperandGrid(name, (name,), n, d, rows, d, 2)
                     for name, rows in (("Q", br), ("K", bc), ("V", bc), ("O", br))]
@@ -359,7 +425,7 @@ class KernelTiles:
 
     def work_grid(self) -> WorkGrid | None:
         problem, defines = self.problem, self.defines
-        if problem.kernel != "flash_attention_fwd":
+        if problem.kernel not in FLASH_KERNELS:
             return None
         q_tiles, kv_tiles = _cdiv(problem.n, defines["BR"]), _cdiv(problem.n, defines["BC"])
         skipped = frozenset(
@@ -375,7 +441,7 @@ def step_flops(problem: Problem, defines: dict[str, int], launch_index: int,
     """Multiply-add work of one tile step (2 flops per FMA), for the simulator's clock."""
     loads = {ref.operand: ref for ref in refs if ref.access is Access.READ}
     match problem.kernel:
-        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked":
+        case "matmul_naive" | "matmul_tiled" | "matmul_register_blocked" | "matmul_tc":
             a, b = loads["A"], loads["B"]
             return 2 * (a.rows[1] - a.rows[0]) * (a.cols[1] - a.cols[0]) * (b.cols[1] - b.cols[0])
         case "attention_naive":
@@ -384,7 +450,7 @@ def step_flops(problem: Problem, defines: dict[str, int], launch_index: int,
             if launch_index == 1:
                 return 4 * loads["S"].elements
             return 2 * loads["P"].elements * (loads["V"].cols[1] - loads["V"].cols[0])
-        case "flash_attention_fwd":
+        case "flash_attention_fwd" | "flash_attention_tc":
             rows = min(defines["BR"], problem.n)
             keys = loads["K"].rows[1] - loads["K"].rows[0]
             return 4 * rows * keys * problem.d
@@ -404,7 +470,8 @@ def attention_hbm_bytes(problem: Problem, defines: dict[str, int] | None = None)
     Naive: the score kernel reads 16 Q rows and 16 K rows per 16×16 block and writes S (N²);
     softmax reads and writes every row (2·N²); P·V reads 16 P rows and a 16-column V strip per
     block and writes O. Flash: each block reads its Q tile once and every visible K/V tile once,
-    and writes its O tile once; the N×N scores never leave the chip.
+    and writes its O tile once; the N×N scores never leave the chip. The tensor-core flash
+    reads 2-byte bf16 Q, K, V and writes fp32 O.
     """
     defines = defines or defines_for(problem)
     n, d, f = problem.n, problem.d, FLOAT_BYTES
@@ -414,12 +481,13 @@ def attention_hbm_bytes(problem: Problem, defines: dict[str, int] | None = None)
         softmax = 2 * n * n
         pv = n * n * d_tiles + n * d * row_tiles + n * d  # P rows, V strips, O written
         return problem.heads * (scores + softmax + pv) * f
-    if problem.kernel == "flash_attention_fwd":
+    if problem.kernel in FLASH_KERNELS:
+        inputs = BF16_BYTES if problem.spec.dtype == "bf16" else f
         total = 0
         for q_tile in range(_cdiv(n, defines["BR"])):
             rows = min(defines["BR"], n - q_tile * defines["BR"])
             tiles = flash_tiles_for_block(q_tile, n, defines, problem.causal)
             keys = min(tiles * defines["BC"], n)
-            total += 2 * rows * d + 2 * keys * d  # Q in, O out; K and V in
-        return problem.heads * total * f
+            total += rows * d * (inputs + f) + 2 * keys * d * inputs  # Q in, O out; K, V in
+        return problem.heads * total
     raise ProblemError(f"{problem.kernel} is not an attention kernel")

@@ -16,7 +16,15 @@ from .catalog import (
     extra_memory_bytes,
     flop_count,
 )
-from .sim import FlashRowState, check_sim_problem, make_inputs, max_error, reference, simulate
+from .sim import (
+    FlashRowState,
+    as_float,
+    check_sim_problem,
+    make_inputs,
+    max_error,
+    reference,
+    simulate,
+)
 from .trace import KernelTrace
 
 
@@ -85,10 +93,64 @@ class Execution:
         }
 
 
-def tolerance_for(problem: Problem, expected: np.ndarray) -> float:
-    """fp32 against a float64 reference: error grows with the reduction length and magnitude."""
+def tolerance_for(problem: Problem, expected: np.ndarray,
+                  inputs: dict[str, np.ndarray] | None = None) -> float:
+    """fp32 against a float64 reference: error grows with the reduction length and magnitude.
+
+    bf16 kernels get their inputs exactly (the reference decodes the same bf16 values) and
+    accumulate in fp32, so matmul keeps the fp32 bound; bf16 attention also rounds the
+    probabilities P to bf16 before P·V (relative error ≤ 2⁻⁹ each, so ≤ 2⁻⁹·max|V| on O), and
+    gets 2⁻⁸·max|V| more.
+    """
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    return 1e-5 * max(1.0, float(np.sqrt(problem.n))) * scale
+    fp32 = 1e-5 * max(1.0, float(np.sqrt(problem.n))) * scale
+    if problem.spec.dtype != "bf16" or problem.family != "attention":
+        return fp32
+    values = as_float(inputs["V"]) if inputs is not None and "V" in inputs else None
+    v_max = max(1.0, float(np.max(np.abs(values), initial=0.0))) if values is not None else scale
+    return fp32 + 2.0**-8 * v_max
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    """A kernel's output against the float64 reference, with execute's tolerance."""
+
+    max_error: float  # inf when the shape is wrong or a value is not finite
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_error <= self.tolerance
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"output checked (max error {self.max_error:.1e} ≤ {self.tolerance:.1e})"
+        return f"wrong output (max error {self.max_error:.1e} > tolerance {self.tolerance:.1e})"
+
+
+def check_output(problem: Problem, inputs: dict[str, np.ndarray], output: np.ndarray,
+                 expected: np.ndarray | None = None) -> OutputCheck:
+    """Compare `output` with sim.reference (pass `expected` to reuse one computed before).
+
+    What the benchmark does before timing a kernel, and `kernels doctor --gpu-check` for
+    every kernel: a wrong kernel is reported, never timed.
+    """
+    if expected is None:
+        expected = reference(problem, inputs)
+    return OutputCheck(max_error(np.asarray(output), expected),
+                       tolerance_for(problem, expected, inputs))
+
+
+def check_on_gpu(problem: Problem, inputs: dict[str, np.ndarray],
+                 expected: np.ndarray | None = None) -> OutputCheck:
+    """Run `problem` once on GPU 0 (no trace) and check its output against the reference.
+
+    Raises the runtime's KernelError subclasses (no GPU, compile error, CUDA error).
+    """
+    from .runtime import run_on_gpu
+
+    run = run_on_gpu(problem, inputs, repeats=1, want_trace=False)
+    return check_output(problem, inputs, run.output, expected)
 
 
 def execute(
@@ -105,7 +167,7 @@ def execute(
 
     Raises ProblemError for bad sizes, and on a GPU the runtime's KernelError subclasses.
     """
-    from .runtime import GPU_MAX_N, device_status
+    from .runtime import GPU_MAX_N, device_status, shared_limits
 
     status = device_status()
     on_simulator = simulate_only or not status.available
@@ -114,7 +176,9 @@ def execute(
         check_sim_problem(problem)
     else:
         check_problem(problem, GPU_MAX_N[problem.family])
-    defines = defines_for(problem)
+    # On a GPU the flash tiles are sized for its shared memory (kernels/budget.py).
+    limits = None if on_simulator or status.info is None else shared_limits(status.info)
+    defines = defines_for(problem, limits=limits)
     inputs = make_inputs(problem, seed)
     start = time.perf_counter()
     notes: list[str] = []
@@ -149,7 +213,7 @@ def execute(
         label=label,
         output=output,
         max_error=max_error(output, expected),
-        tolerance=tolerance_for(problem, expected),
+        tolerance=tolerance_for(problem, expected, inputs),
         trace=trace,
         seconds=seconds,
         wall_seconds=wall,

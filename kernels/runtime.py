@@ -16,12 +16,14 @@ import json
 import math
 import re
 import statistics
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 
 import numpy as np
 
+from .budget import SharedLimits
 from .catalog import (
     FLOAT_BYTES,
     KERNELS,
@@ -290,10 +292,12 @@ def compile_kernel(
 def _program_bytes(nvrtc, program, size_call, get_call) -> bytes:
     result, size = size_call(program)
     _check_nvrtc(nvrtc, result, size_call.__name__)
-    buffer = b" " * size
+    # A fresh mutable buffer for NVRTC to write into: `b" " * 1` would be the interned `b" "`,
+    # and an empty log (size 1, just the NUL) would overwrite it for the whole process.
+    buffer = bytearray(size)
     (result,) = get_call(program, buffer)
     _check_nvrtc(nvrtc, result, get_call.__name__)
-    return buffer
+    return bytes(buffer)
 
 
 def _program_text(nvrtc, program, size_call, get_call) -> str:
@@ -364,13 +368,45 @@ def _is_cache_record(record: object) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Driver
 
+# cuda-python 13 and NVRTC 13 need a driver for CUDA 13.0 or newer (the R580 branch onwards);
+# cuDriverGetVersion reports 1000·major + 10·minor. Older drivers cannot load NVRTC 13's code.
+MIN_DRIVER_VERSION = 13000
+MIN_DRIVER_BRANCH = "R580"
+DEFAULT_DYNAMIC_SHARED_LIMIT = 48 * 1024  # above this a function must opt in (an attribute)
+
+
+def format_cuda_version(version: int) -> str:
+    """13000 → "13.0" (cuDriverGetVersion's encoding)."""
+    return f"{version // 1000}.{version % 1000 // 10}"
+
 
 @dataclass(frozen=True)
 class DeviceInfo:
     name: str
     arch: int  # compute capability as major·10 + minor, e.g. 90
     sm_count: int
-    max_shared_per_block: int
+    max_shared_per_block: int  # without opting in (48 KiB)
+    max_shared_optin: int = 0  # with CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (227 KiB)
+    clock_khz: int = 0  # CU_DEVICE_ATTRIBUTE_CLOCK_RATE: converts clock64() cycles to time
+    max_shared_per_sm: int = 0  # CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
+    reserved_shared_per_block: int = 0  # the runtime's own share of each block's (1 KiB)
+    driver_version: int = 0  # cuDriverGetVersion, e.g. 13000
+
+    @property
+    def shared_limit(self) -> int:
+        """The most shared memory one block can have (static + dynamic) on this device."""
+        return max(self.max_shared_optin, self.max_shared_per_block)
+
+
+def shared_limits(info: DeviceInfo) -> SharedLimits:
+    """The device's shared memory as the tile budget (kernels/budget.py) reads it."""
+    base = SharedLimits()
+    return SharedLimits(
+        per_block=info.max_shared_per_block or base.per_block,
+        per_block_optin=info.shared_limit or base.per_block_optin,
+        per_sm=info.max_shared_per_sm or max(base.per_sm, info.shared_limit),
+        reserved_per_block=info.reserved_shared_per_block,
+    )
 
 
 @dataclass(frozen=True)
@@ -383,13 +419,42 @@ class DeviceStatus:
     reason: str = ""
 
 
-def _driver():
-    """The driver module with cuInit done; NoDevice when libcuda or a GPU is missing."""
-    try:
-        from cuda.bindings import driver
+class DriverTooOld(NoDevice):
+    """The NVIDIA driver predates CUDA 13: the message names the version found and needed."""
 
-        (result,) = driver.cuInit(0)
+
+class ContextPoisoned(KernelError):
+    """An earlier kernel crash left the process's CUDA context unusable: restart the process."""
+
+
+def _driver_module():
+    """`cuda.bindings.driver`; the tests' fake driver (tests/fake_cuda_driver.py) replaces this."""
+    from cuda.bindings import driver
+
+    return driver
+
+
+def driver_too_old_message(version: int) -> str:
+    return (
+        f"the NVIDIA driver supports CUDA {format_cuda_version(version)}; the kernels need a "
+        f"driver for CUDA {format_cuda_version(MIN_DRIVER_VERSION)} or newer (cuda-python 13, "
+        f"NVRTC 13): upgrade the NVIDIA driver to {MIN_DRIVER_BRANCH} or newer"
+    )
+
+
+def _driver():
+    """The driver module with cuInit done; NoDevice when libcuda or a GPU is missing, and
+    DriverTooOld (a NoDevice) when the driver cannot run CUDA 13 code."""
+    try:
+        driver = _driver_module()
+        result, version = driver.cuDriverGetVersion()  # needs no cuInit
     except Exception as error:  # noqa: BLE001 (no libcuda raises loader-specific errors)
+        raise NoDevice("no CUDA driver") from error
+    if result == driver.CUresult.CUDA_SUCCESS and int(version) < MIN_DRIVER_VERSION:
+        raise DriverTooOld(driver_too_old_message(int(version)))
+    try:
+        (result,) = driver.cuInit(0)
+    except Exception as error:  # noqa: BLE001
         raise NoDevice("no CUDA driver") from error
     if result == driver.CUresult.CUDA_ERROR_NO_DEVICE:
         raise NoDevice("no GPU")
@@ -399,6 +464,47 @@ def _driver():
     if result != driver.CUresult.CUDA_SUCCESS or count == 0:
         raise NoDevice("no GPU")
     return driver
+
+
+def driver_version() -> int | None:
+    """cuDriverGetVersion (e.g. 13000), or None when there is no driver library at all."""
+    try:
+        driver = _driver_module()
+        result, version = driver.cuDriverGetVersion()
+    except Exception:  # noqa: BLE001
+        return None
+    return int(version) if result == driver.CUresult.CUDA_SUCCESS else None
+
+
+def nvrtc_version() -> tuple[int, int]:
+    """(major, minor) of the installed NVRTC; NvrtcMissing when there is none."""
+    return _nvrtc()[1]
+
+
+_PTX_VERSION = re.compile(r"^\s*\.version\s+(\d+)\.(\d+)", re.MULTILINE)
+
+
+def ptx_isa(ptx: str) -> str | None:
+    """The PTX ISA version a PTX text declares (".version 9.5" → "9.5")."""
+    match = _PTX_VERSION.search(ptx)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def check_ptx_fallback(driver_version: int, nvrtc: tuple[int, int], device_arch: int,
+                       ptx: str = "") -> None:
+    """A GPU newer than NVRTC gets PTX for the driver to JIT-compile; that PTX's ISA is NVRTC's,
+    and a driver older than NVRTC cannot read it. Raise a KernelError saying what to upgrade."""
+    needed = 1000 * nvrtc[0] + 10 * nvrtc[1]
+    if driver_version >= needed:
+        return
+    isa = ptx_isa(ptx) if ptx else None
+    raise KernelError(
+        f"NVRTC {nvrtc[0]}.{nvrtc[1]} cannot compile sm_{device_arch} code, so the kernels would "
+        f"load as PTX{f' ISA {isa}' if isa else ''} for the driver to compile; that needs a "
+        f"driver for CUDA {nvrtc[0]}.{nvrtc[1]} or newer, and this one supports CUDA "
+        f"{format_cuda_version(driver_version)}: upgrade the NVIDIA driver, or install an "
+        f"nvidia-cuda-nvrtc that knows sm_{device_arch}"
+    )
 
 
 def _error_name(driver, result) -> str:
@@ -412,12 +518,13 @@ def _error_name(driver, result) -> str:
     return getattr(result, "name", None) or f"CUresult {int(result)}"
 
 
-# Errors that leave the context unusable: every later call in it fails until it is reset.
+# Errors that leave the context unusable: every later call in it fails until the process ends.
 STICKY_ERRORS = frozenset({
     "CUDA_ERROR_ILLEGAL_ADDRESS", "CUDA_ERROR_LAUNCH_FAILED", "CUDA_ERROR_MISALIGNED_ADDRESS",
     "CUDA_ERROR_ILLEGAL_INSTRUCTION", "CUDA_ERROR_HARDWARE_STACK_ERROR", "CUDA_ERROR_INVALID_PC",
     "CUDA_ERROR_INVALID_ADDRESS_SPACE", "CUDA_ERROR_ASSERT", "CUDA_ERROR_LAUNCH_TIMEOUT",
 })
+RESTART_HINT = "restart microgpt-tui (the process) to use the GPU again"
 
 
 def _call(driver, call: str, *args):
@@ -453,7 +560,15 @@ def device_status() -> DeviceStatus:
             + attribute("CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR"),
             sm_count=attribute("CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT"),
             max_shared_per_block=attribute("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK"),
+            max_shared_optin=attribute("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN"),
+            clock_khz=attribute("CU_DEVICE_ATTRIBUTE_CLOCK_RATE"),
+            max_shared_per_sm=attribute("CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR"),
+            reserved_shared_per_block=attribute(
+                "CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK"),
+            driver_version=int(_call(driver, "cuDriverGetVersion")),
         )
+    except DriverTooOld as reason:
+        return DeviceStatus(False, "SIMULATED — NVIDIA driver too old", reason=str(reason))
     except NoDevice as reason:
         return DeviceStatus(False, f"SIMULATED — {reason}", reason=str(reason))
     except KernelError as error:
@@ -467,6 +582,41 @@ def device_arch() -> tuple[int, bool]:
     return choose_arch(status.info.arch if status.info is not None else None)
 
 
+class _PrimaryContext:
+    """GPU 0's primary context, retained once per process and never released or reset.
+
+    Releasing it after each run destroyed and rebuilt it every time, and a reset would also free
+    the memory of anything sharing it (a co-resident torch). After a sticky error (a crashed
+    kernel) it is unusable until the process ends: every later run says so in one line.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.device = None
+        self.context = None
+        self.poisoned = ""
+
+    def acquire(self, driver) -> tuple:
+        with self.lock:
+            if self.poisoned:
+                raise ContextPoisoned(self.poisoned)
+            if self.context is None:
+                device = _call(driver, "cuDeviceGet", 0)
+                self.context = _call(driver, "cuDevicePrimaryCtxRetain", device)
+                self.device = device
+            context = self.context
+        _call(driver, "cuCtxSetCurrent", context)  # per thread: workers run on their own
+        return self.device, context
+
+    def poison(self, error: CudaError) -> None:
+        with self.lock:
+            self.poisoned = (f"the GPU is unusable after an earlier {error.name} in {error.call}; "
+                             f"{RESTART_HINT}")
+
+
+_PRIMARY = _PrimaryContext()
+
+
 @dataclass
 class GpuRun:
     output: np.ndarray
@@ -475,6 +625,7 @@ class GpuRun:
     trace: KernelTrace | None
     compiled: CompiledKernel
     notes: list[str] = field(default_factory=list)
+    iterations: int = 1  # iterations of the launches in each timed graph (a sample / this)
 
 
 def _kernel_args(problem: Problem, entry: str, buffers: dict[str, int], trace_ptr: int,
@@ -535,14 +686,29 @@ def _pack_launches(problem: Problem, launches: list[Launch], functions: dict,
     return packed
 
 
+# Timing: the launches are captured into a CUDA graph of `iterations` back-to-back copies, and
+# one graph launch is timed between two events, then divided. Timing a loop of cuLaunchKernel
+# calls instead would measure Python's ~5 µs per launch whenever a kernel is shorter than
+# that (the GPU idles between launches); a graph replays every launch with no Python between.
+TARGET_SAMPLE_SECONDS = 2e-3  # one timed sample lasts at least this long (event resolution)
+MAX_GRAPH_ITERATIONS = 2048
+
+
+def iterations_for(seconds_per_iteration: float) -> int:
+    """How many iterations make one timed sample last TARGET_SAMPLE_SECONDS."""
+    if seconds_per_iteration <= 0:
+        return MAX_GRAPH_ITERATIONS
+    wanted = math.ceil(TARGET_SAMPLE_SECONDS / seconds_per_iteration)
+    return max(1, min(MAX_GRAPH_ITERATIONS, wanted))
+
+
 class _Gpu:
-    """A primary context on GPU 0 with the allocations of one run, freed on exit."""
+    """The process's primary context on GPU 0, with the allocations and modules of one run,
+    which are freed on exit (the context itself stays retained)."""
 
     def __init__(self) -> None:
         self.driver = _driver()
-        self.device = _call(self.driver, "cuDeviceGet", 0)
-        self.context = _call(self.driver, "cuDevicePrimaryCtxRetain", self.device)
-        _call(self.driver, "cuCtxSetCurrent", self.context)
+        self.device, self.context = _PRIMARY.acquire(self.driver)
         self.allocations: list = []
         self.modules: list = []
 
@@ -556,9 +722,9 @@ class _Gpu:
         for module in self.modules:
             self.driver.cuModuleUnload(module)
         if isinstance(error, CudaError) and error.name in STICKY_ERRORS:
-            # A crashed kernel poisons the primary context; reset it so the next run can work.
-            self.driver.cuDevicePrimaryCtxReset(self.device)
-        self.driver.cuDevicePrimaryCtxRelease(self.device)
+            # Never cuDevicePrimaryCtxReset: it would free a co-resident torch's memory too.
+            _PRIMARY.poison(error)
+            error.args = (f"{error}; {RESTART_HINT}",)
 
     def functions(self, compiled: CompiledKernel, entries, use_cubin: bool) -> dict:
         # PTX (NUL-terminated) is JIT-compiled by the driver for a GPU newer than NVRTC.
@@ -566,6 +732,15 @@ class _Gpu:
         module = _call(self.driver, "cuModuleLoadData", image)
         self.modules.append(module)
         return {e: _call(self.driver, "cuModuleGetFunction", module, e.encode()) for e in entries}
+
+    def allow_dynamic_shared(self, functions: dict, launches: list[Launch]) -> None:
+        """Opt each function in to its launch's dynamic shared memory above the 48 KiB default."""
+        attribute = self.driver.CUfunction_attribute
+        for launch in launches:
+            if launch.dynamic_shared_bytes > DEFAULT_DYNAMIC_SHARED_LIMIT:
+                _call(self.driver, "cuFuncSetAttribute", functions[launch.entry],
+                      attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                      launch.dynamic_shared_bytes)
 
     def alloc(self, nbytes: int) -> int:
         pointer = _call(self.driver, "cuMemAlloc", max(nbytes, 4))
@@ -582,34 +757,105 @@ class _Gpu:
         _call(self.driver, "cuMemcpyDtoH", like.ctypes.data, pointer, like.nbytes)
         return like
 
-    def launch_all(self, packed: list[_PackedLaunch]) -> None:
+    def launch_all(self, packed: list[_PackedLaunch], stream=0) -> None:
         for p in packed:
-            # All shared memory is static (sized by macros), so 0 dynamic bytes; stream 0; no
-            # extra. `packed` keeps p.params and p.holders alive while the driver reads them.
+            # `packed` keeps p.params and p.holders alive while the driver reads them; no extra.
             _call(self.driver, "cuLaunchKernel", p.function, *p.launch.grid, *p.launch.block,
-                  0, 0, p.params.ctypes.data, 0)
+                  p.launch.dynamic_shared_bytes, stream, p.params.ctypes.data, 0)
 
-    def timed(self, run, repeats: int) -> list[float]:
-        start = _call(self.driver, "cuEventCreate", 0)
-        stop = _call(self.driver, "cuEventCreate", 0)
-        samples = []
+    def timed(self, packed: list[_PackedLaunch], repeats: int) -> tuple[list[float], int]:
+        """(seconds per iteration of all the launches, one per repeat; iterations per sample).
+
+        One plain iteration (Python launching) gives an upper bound of the time, which sizes a
+        graph; if a graph sample is still under TARGET_SAMPLE_SECONDS it is resized once."""
+        driver = self.driver
+        # Non-blocking: no implicit syncs with the legacy stream, which another thread (torch)
+        # may use while we capture; the caller synchronizes the context before and after.
+        stream = _call(driver, "cuStreamCreate",
+                       int(driver.CUstream_flags.CU_STREAM_NON_BLOCKING))
+        start = stop = None
+        graphs: list[tuple[object, object]] = []
         try:
-            for _ in range(repeats):
-                _call(self.driver, "cuEventRecord", start, 0)
+            start = _call(driver, "cuEventCreate", 0)
+            stop = _call(driver, "cuEventCreate", 0)
+
+            def elapsed(run) -> float:
+                _call(driver, "cuEventRecord", start, stream)
                 run()
-                _call(self.driver, "cuEventRecord", stop, 0)
-                _call(self.driver, "cuEventSynchronize", stop)
-                samples.append(float(_call(self.driver, "cuEventElapsedTime", start, stop)) / 1e3)
+                _call(driver, "cuEventRecord", stop, stream)
+                _call(driver, "cuEventSynchronize", stop)
+                return float(_call(driver, "cuEventElapsedTime", start, stop)) / 1e3
+
+            iterations = iterations_for(elapsed(lambda: self.launch_all(packed, stream)))
+            graph = self._capture(packed, stream, iterations, graphs)
+            first = elapsed(lambda: _call(driver, "cuGraphLaunch", graph, stream))
+            if first < TARGET_SAMPLE_SECONDS and iterations < MAX_GRAPH_ITERATIONS:
+                iterations = iterations_for(first / iterations)
+                graph = self._capture(packed, stream, iterations, graphs)
+            samples = [elapsed(lambda: _call(driver, "cuGraphLaunch", graph, stream))
+                       / iterations for _ in range(repeats)]
         finally:
-            self.driver.cuEventDestroy(start)
-            self.driver.cuEventDestroy(stop)
-        return samples
+            for executable, captured in graphs:
+                driver.cuGraphExecDestroy(executable)
+                driver.cuGraphDestroy(captured)
+            for event in (start, stop):
+                if event is not None:
+                    driver.cuEventDestroy(event)
+            driver.cuStreamDestroy(stream)
+        return samples, iterations
+
+    def _capture(self, packed: list[_PackedLaunch], stream, iterations: int,
+                 graphs: list[tuple[object, object]]):
+        """An instantiated graph of `iterations` copies of the launches (added to `graphs`)."""
+        driver = self.driver
+        mode = driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
+        _call(driver, "cuStreamBeginCapture", stream, mode)
+        try:
+            for _ in range(iterations):
+                self.launch_all(packed, stream)
+        except BaseException:
+            ended = driver.cuStreamEndCapture(stream)  # leave capture mode; drop the graph
+            if ended[0] == driver.CUresult.CUDA_SUCCESS and len(ended) > 1:
+                driver.cuGraphDestroy(ended[1])
+            raise
+        captured = _call(driver, "cuStreamEndCapture", stream)
+        try:
+            executable = _call(driver, "cuGraphInstantiate", captured, 0)
+        except BaseException:
+            driver.cuGraphDestroy(captured)
+            raise
+        graphs.append((executable, captured))
+        return executable
+
+
+def input_element_bytes(problem: Problem) -> int:
+    """Bytes per input element in HBM: 2 for the bf16 (tensor-core) kernels, else 4."""
+    return 2 if getattr(problem.spec, "dtype", "fp32") == "bf16" else FLOAT_BYTES
 
 
 def gpu_bytes_needed(problem: Problem) -> int:
-    """Inputs, output and scratch; each input (A, B or Q, K, V) has the output's shape."""
-    operands = 3 if problem.family == "matmul" else 4
-    return operands * math.prod(output_shape(problem)) * FLOAT_BYTES + extra_memory_bytes(problem)
+    """Inputs, output and scratch; each input (A, B or Q, K, V) has the output's shape and the
+    output is fp32."""
+    inputs = 2 if problem.family == "matmul" else 3
+    elements = math.prod(output_shape(problem))
+    return (inputs * input_element_bytes(problem) + FLOAT_BYTES) * elements \
+        + extra_memory_bytes(problem)
+
+
+def check_launch_limits(launches: list[Launch], info: DeviceInfo) -> None:
+    """ProblemError when a launch needs more shared memory than the device allows a block."""
+    for launch in launches:
+        if launch.shared_bytes > info.shared_limit:
+            raise ProblemError(
+                f"{launch.entry} needs {launch.shared_bytes:,} bytes of shared memory per block; "
+                f"{info.name} allows {info.shared_limit:,}"
+            )
+        if launch.dynamic_shared_bytes > DEFAULT_DYNAMIC_SHARED_LIMIT and not info.max_shared_optin:
+            raise ProblemError(
+                f"{launch.entry} needs {launch.dynamic_shared_bytes:,} bytes of dynamic shared "
+                f"memory; {info.name} does not allow more than "
+                f"{DEFAULT_DYNAMIC_SHARED_LIMIT:,} without opting in"
+            )
 
 
 def run_on_gpu(
@@ -620,25 +866,22 @@ def run_on_gpu(
     repeats: int = 5,
     want_trace: bool = True,
 ) -> GpuRun:
-    """Launch `problem` on GPU 0: output, median time of `repeats` runs, and a traced replay.
+    """Launch `problem` on GPU 0: output, median time of `repeats` samples, and a traced replay.
 
-    Raises NoDevice, NvrtcMissing, CompileError, ProblemError or CudaError.
+    Raises NoDevice, NvrtcMissing, CompileError, ProblemError, ContextPoisoned or CudaError.
     """
     status = device_status()
     info = status.info
     if not status.available or info is None:
         raise NoDevice(status.reason)
     check_problem(problem, GPU_MAX_N[problem.family])
-    defines = defines or defines_for(problem)
+    defines = defines or defines_for(problem, limits=shared_limits(info))
     launches = plan(problem, defines)
-    for launch in launches:
-        if launch.shared_bytes > info.max_shared_per_block:
-            raise ProblemError(
-                f"{launch.entry} needs {launch.shared_bytes:,} bytes of shared memory per block; "
-                f"{info.name} allows {info.max_shared_per_block:,}"
-            )
+    check_launch_limits(launches, info)
     arch, use_cubin = device_arch()
     compiled = compile_kernel(problem.kernel, defines, arch=arch)
+    if not use_cubin:
+        check_ptx_fallback(info.driver_version, nvrtc_version(), info.arch, compiled.ptx)
     entries = problem.spec.entries
     notes: list[str] = []
     slots = sum(launch.blocks * launch.steps for launch in launches)
@@ -657,20 +900,23 @@ def run_on_gpu(
         output_name = "C" if problem.family == "matmul" else "O"
         output = np.empty(output_shape(problem), np.float32)
         buffers[output_name] = gpu.alloc(output.nbytes)
-        if problem.kernel == "attention_naive":
+        if extra_memory_bytes(problem):
             buffers["S"] = gpu.alloc(extra_memory_bytes(problem))
 
         functions = gpu.functions(compiled, entries, use_cubin)
+        gpu.allow_dynamic_shared(functions, launches)
         packed = _pack_launches(problem, launches, functions, buffers)
         gpu.launch_all(packed)  # warm-up: module load, caches, clocks
         _call(gpu.driver, "cuCtxSynchronize")
-        samples = gpu.timed(lambda: gpu.launch_all(packed), repeats)
+        samples, iterations = gpu.timed(packed, repeats)
+        _call(gpu.driver, "cuCtxSynchronize")
         gpu.download(buffers[output_name], output)
 
         trace = None
         if want_trace:
             traced = compile_kernel(problem.kernel, defines, arch=arch, trace=True)
             traced_functions = gpu.functions(traced, entries, use_cubin)
+            gpu.allow_dynamic_shared(traced_functions, launches)
             pointers = []
             for launch in launches:
                 nbytes = launch.blocks * launch.steps * SLOT_DTYPE.itemsize
@@ -683,7 +929,8 @@ def run_on_gpu(
             for launch, pointer in zip(launches, pointers, strict=True):
                 raw.append(gpu.download(pointer, np.zeros(launch.blocks * launch.steps,
                                                           SLOT_DTYPE)))
-            records = decode_trace_buffers(raw)
+            records = decode_trace_buffers(raw, clock_khz=info.clock_khz)
             trace = make_trace(problem, defines, launches, records, simulated=False,
                                device=info.name, sm_count=info.sm_count)
-    return GpuRun(output, statistics.median(samples), samples, trace, compiled, notes)
+    return GpuRun(output, statistics.median(samples), samples, trace, compiled, notes,
+                  iterations)

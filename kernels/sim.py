@@ -42,7 +42,7 @@ class SimDevice:
 
     Few SMs and tight limits on purpose: at the screen's default sizes the blocks do not all fit
     at once, so the replay shows several waves of blocks queueing for SM slots (a 128×128 tiled
-    matmul: 64 blocks of 256 threads, 4 per SM by the thread limit, so 8 waves).
+    matmul at TILE 32: 16 blocks of 256 threads, 4 per SM by the thread limit, so 2 waves).
     """
 
     sm_count: int = 2
@@ -178,7 +178,10 @@ def _span(index: int, size: int, limit: int) -> slice:
 
 
 def _matmul_steps(problem, defines, inputs, out) -> Iterator[Step]:
-    a, b, n = inputs["A"], inputs["B"], problem.n
+    # fp32 accumulation per k tile, as the kernels do; bf16 inputs (matmul_tc) are decoded to
+    # the fp32 values they hold exactly, and their products are exact in fp32 as on the
+    # tensor cores, so only the accumulation order differs from the GPU's.
+    a, b, n = as_float(inputs["A"]), as_float(inputs["B"]), problem.n
     tm, tn, tk = matmul_tile_shape(problem.kernel, defines, n)
     (launch,) = plan(problem, defines)
     for block in _grid_blocks(launch):
@@ -225,12 +228,17 @@ def flash_block_steps(
     """One flash block, K/V tile by K/V tile: yields (step, row state, O rows so far / l).
 
     Mirrors flash_attention_fwd.cu: scores of the tile, new running max, rescale of l and O by
-    exp(m_old − m_new), then this tile's exp(s − m)·V added; masked keys score −∞.
+    exp(m_old − m_new), then this tile's exp(s − m)·V added; masked keys score −∞. For
+    flash_attention_tc (bf16 inputs) the same in fp32 on the bf16 values, except that P is
+    rounded to bf16 (nearest even) before P·V, where the kernel rounds it for the tensor cores;
+    l sums P before rounding, as the kernel does.
     """
     q_tile, head = block[0], block[1]
     n, br, bc = problem.n, defines["BR"], defines["BC"]
+    rounds_p = problem.spec.dtype == "bf16"
+    keys_all, values_all = as_float(inputs["K"][head]), as_float(inputs["V"][head])
     rows = _span(q_tile, br, n)
-    q = inputs["Q"][head, rows]
+    q = as_float(inputs["Q"][head, rows])
     scale = np.float32(1.0 / np.sqrt(problem.d))
     row_index = np.arange(rows.start, rows.stop)[:, None]
     m = np.full(q.shape[0], -np.inf, np.float32)
@@ -238,7 +246,7 @@ def flash_block_steps(
     o = np.zeros_like(q)
     for step in range(flash_tiles_for_block(q_tile, n, defines, problem.causal)):
         keys = _span(step, bc, n)
-        s = (q @ inputs["K"][head, keys].T) * scale
+        s = (q @ keys_all[keys].T) * scale
         if problem.causal:
             s = np.where(row_index >= np.arange(keys.start, keys.stop), s, np.float32(-np.inf))
         m_new = np.maximum(m, s.max(axis=1))
@@ -248,7 +256,9 @@ def flash_block_steps(
             alpha = np.where(seen, np.exp(m - safe_m), np.float32(1)).astype(np.float32)
             p = np.where(seen[:, None], np.exp(s - safe_m[:, None]), np.float32(0))
         l = l * alpha + p.sum(axis=1, dtype=np.float32)  # noqa: E741
-        o = o * alpha[:, None] + p.astype(np.float32) @ inputs["V"][head, keys]
+        p = p.astype(np.float32)
+        p_used = from_bf16(to_bf16(p)) if rounds_p else p
+        o = o * alpha[:, None] + p_used @ values_all[keys]
         m = np.where(seen, m_new, m)
         state = FlashRowState(rows.start, m.copy(), l.copy(), alpha, np.linalg.norm(o, axis=1))
         with np.errstate(invalid="ignore", divide="ignore"):

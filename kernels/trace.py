@@ -130,11 +130,14 @@ def dram_bytes(ref: TileRef, levels: Sequence[MemoryLevel]) -> int:
     return 0
 
 
-# The device-side TraceSlot of trace.cuh, byte for byte (40 bytes, no padding surprises).
+# The device-side TraceSlot of trace.cuh, byte for byte (48 bytes, no padding surprises): each
+# step's start and end in clock64() cycles of its SM, and on a block's step 0 one %globaltimer
+# (ns) read with the end cycles, which places the block's steps in time.
 SLOT_DTYPE = np.dtype(
     [
         ("start", "<u8"),
         ("end", "<u8"),
+        ("timer", "<u8"),
         ("sm", "<u4"),
         ("block_x", "<u4"),
         ("block_y", "<u4"),
@@ -143,6 +146,7 @@ SLOT_DTYPE = np.dtype(
         ("pad", "<u4"),
     ]
 )
+SLOT_BYTES = 48  # sizeof(TraceSlot)
 
 
 @dataclass(frozen=True)
@@ -270,31 +274,74 @@ def make_trace(
     )
 
 
-def records_from_slots(slots: np.ndarray, launch_index: int, t0_ns: int) -> list[TileRecord]:
-    """Decode a device trace buffer (SLOT_DTYPE); slots never written (end == 0) are skipped."""
+def slot_times_ns(slots: np.ndarray, clock_khz: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) in absolute %globaltimer ns of written device slots (SLOT_DTYPE).
+
+    Cycles count on one SM only, so each block's steps are placed from its own anchor (the
+    %globaltimer its step 0 read with its end cycles), converting cycles to ns with the clock
+    rate (kHz). A block without an anchor starts at the launch's earliest anchor.
+    """
+    if len(slots) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    ns_per_cycle = 1e6 / clock_khz if clock_khz > 0 else 1.0
+    keys = np.stack([slots["block_z"], slots["block_y"], slots["block_x"]], axis=1)
+    _, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    blocks = int(inverse.max()) + 1
+    start = slots["start"].astype(np.int64)
+    end = slots["end"].astype(np.int64)
+    anchored = slots["timer"] != 0
+    has_anchor = np.zeros(blocks, bool)
+    anchor_ns = np.zeros(blocks, np.int64)
+    anchor_cycles = np.zeros(blocks, np.int64)
+    has_anchor[inverse[anchored]] = True
+    anchor_ns[inverse[anchored]] = slots["timer"][anchored].astype(np.int64)
+    anchor_cycles[inverse[anchored]] = end[anchored]
+    if not has_anchor.all():
+        first = np.full(blocks, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(first, inverse, start)
+        missing = ~has_anchor
+        anchor_ns[missing] = anchor_ns[has_anchor].min() if has_anchor.any() else 0
+        anchor_cycles[missing] = first[missing]
+
+    def to_ns(cycles: np.ndarray) -> np.ndarray:
+        offset = np.rint((cycles - anchor_cycles[inverse]) * ns_per_cycle).astype(np.int64)
+        return anchor_ns[inverse] + offset
+
+    return to_ns(start), to_ns(end)
+
+
+def records_from_slots(slots: np.ndarray, launch_index: int, t0_ns: int,
+                       clock_khz: int) -> list[TileRecord]:
+    """Decode a device trace buffer (SLOT_DTYPE); slots never written (end == 0) are skipped.
+    Times are ns since `t0_ns` (a %globaltimer value); `clock_khz` converts cycles."""
     used = slots[slots["end"] != 0]
+    starts, ends = slot_times_ns(used, clock_khz)
     return [
         TileRecord(
             launch=launch_index,
             block=(int(s["block_x"]), int(s["block_y"]), int(s["block_z"])),
             step=int(s["step"]),
             sm=int(s["sm"]),
-            start_ns=int(s["start"]) - t0_ns,
-            end_ns=int(s["end"]) - t0_ns,
+            start_ns=int(start) - t0_ns,
+            end_ns=int(end) - t0_ns,
         )
-        for s in used
+        for s, start, end in zip(used, starts, ends, strict=True)
     ]
 
 
-def decode_trace_buffers(buffers: list[np.ndarray]) -> list[TileRecord]:
-    """Decode the trace buffers of consecutive launches (one SLOT_DTYPE array per launch).
+def decode_trace_buffers(buffers: list[np.ndarray], clock_khz: int) -> list[TileRecord]:
+    """Decode the trace buffers of consecutive launches (one SLOT_DTYPE array per launch), with
+    the device's clock rate in kHz (CU_DEVICE_ATTRIBUTE_CLOCK_RATE).
 
     Times become ns since the earliest recorded start over all launches, so the launches of
-    one run share one clock.
+    one run share one clock (%globaltimer).
     """
-    starts = [int(b["start"][b["end"] != 0].min()) for b in buffers if (b["end"] != 0).any()]
+    starts = [int(slot_times_ns(b[b["end"] != 0], clock_khz)[0].min())
+              for b in buffers if (b["end"] != 0).any()]
     t0 = min(starts, default=0)
     records: list[TileRecord] = []
     for index, slots in enumerate(buffers):
-        records += records_from_slots(slots, index, t0)
+        records += records_from_slots(slots, index, t0, clock_khz)
     return records

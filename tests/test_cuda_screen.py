@@ -5,6 +5,7 @@ snapshots at 80×24 and 120×40."""
 from __future__ import annotations
 
 import pytest
+from screen_waits import wait_until
 
 from microgpt_tui.kernels.runtime import device_status
 from microgpt_tui.tui.app import make_app
@@ -12,14 +13,14 @@ from microgpt_tui.tui.screens.cuda import KERNEL_NAMES
 from microgpt_tui.tui.widgets.tile_grid import TileGrids
 from microgpt_tui.tui.widgets.timeline import Timeline
 
+RUN_DEADLINE = 120.0  # a hang guard only: on a GPU box the first run also creates the context
+
 
 async def _wait_for_run(pilot, screen) -> None:
-    """Wait until the newest run has ended (it is a job in a thread)."""
-    for _ in range(200):
-        if not screen.jobs.running("run"):
-            break
-        await pilot.pause(0.05)
-    await pilot.pause()
+    """Wait until the newest run's job has ended (it runs in a thread): on its state, not on a
+    clock, so a GPU box's first run (context creation, the peers' start-up) is waited for."""
+    await wait_until(pilot, lambda: not screen.jobs.running("run"), "the kernel run",
+                     deadline=RUN_DEADLINE)
     assert not screen.jobs.running("run")
 
 
@@ -58,9 +59,14 @@ async def test_opens_with_a_simulated_label_and_a_checked_replay():
         if not device_status().available:
             assert "SIMULATED — no" in _text(screen, "#cuda-device")
         assert "✓" in _text(screen, "#cuda-results")
-        assert len(screen.loaded.replay) == 8 * 8 * 8  # 128/16 squared blocks × 8 k-tiles
-        assert "smem 2,048 B" in _text(screen, "#cuda-launch")
-        assert "SRAM: 2.0KiB" in _text(screen, "#cuda-sram")
+        tile = screen.loaded.execution.defines["TILE"]  # the catalog's, whatever it is now
+        tiles = screen.loaded.problem.n // tile
+        assert len(screen.loaded.replay) == tiles * tiles * tiles  # blocks × k-tiles
+        smem = 2 * tile * tile * 4  # one A and one B tile of fp32
+        launch = _text(screen, "#cuda-launch")
+        assert f"smem {smem:,} B" in launch
+        assert f"tiles TILE={tile}" in launch and "fixed at compile time" in launch
+        assert f"SRAM: {smem / 1024:.1f}KiB" in _text(screen, "#cuda-sram")
 
 
 async def test_step_keys_move_through_tiles_and_clamp():
@@ -171,7 +177,7 @@ async def test_lanes_show_waves_of_blocks_and_the_clock_advances():
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
-        replay = screen.loaded.replay  # 128×128 tiled matmul: 64 blocks, 2 SMs × 4 slots
+        replay = screen.loaded.replay  # 256×256, TILE 32: 64 blocks, 2 SMs × 4 slots
         assert len(replay.lanes) == 8
         assert all(len(lane.blocks) == 8 for lane in replay.lanes)  # eight waves
         for lane in replay.lanes:
@@ -222,13 +228,14 @@ async def test_size_key_reloads_with_partial_tiles_and_tabs_show_source_and_ptx(
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
-        await pilot.press("x")  # 128 → 256
+        await pilot.press("x")  # 256 → 64
         await _settle(pilot, screen)
-        assert screen.loaded.problem.n == 256
-        await pilot.press("x", "x")  # → 64 → 100
+        assert screen.loaded.problem.n == 64
+        await pilot.press("x")  # → 100
         await _settle(pilot, screen)
         assert screen.loaded.problem.n == 100
-        assert len(screen.loaded.replay) == 7 * 7 * 7
+        tiles = -(-100 // screen.loaded.execution.defines["TILE"])  # the last tiles partial
+        assert len(screen.loaded.replay) == tiles * tiles * tiles
         assert "✓" in _text(screen, "#cuda-results")
         await pilot.press("2")
         assert "__shared__ float As[TILE][TILE]" in screen.loaded.source
@@ -431,7 +438,7 @@ async def test_the_title_names_the_problem_replayed_n_d_and_causal():
     app = make_app(size=(80, 24))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open(pilot, app)
-        assert "matmul tiled · N=128" in _screen_lines(screen)[0]
+        assert "matmul tiled · N=256" in _screen_lines(screen)[0]
         await pilot.press("down", "down", "down")
         await _settle(pilot, screen)
         assert "flash attention · N=256 d=64 not causal" in _screen_lines(screen)[0]
@@ -452,7 +459,7 @@ async def test_r_says_what_it_did():
         await _settle(pilot, screen)
         notes = [note.message for note in app._notifications]
         assert len(notes) == 1, notes
-        assert notes[0].startswith("r: matmul tiled · N=128")
+        assert notes[0].startswith("r: matmul tiled · N=256")
         assert "re-ran on the simulator" in notes[0] or "re-ran on the GPU" in notes[0]
         assert "NVRTC" in notes[0] or "not compiled" in notes[0]
         assert "replay back at step 1" in notes[0] and screen.cursor.index == 0
@@ -518,3 +525,45 @@ async def test_the_source_view_wraps_so_no_line_is_cut_at_80x24():
             words = line.split()
             if words:
                 assert words[-1] in shown, line  # the end of every line is on screen
+
+
+async def test_the_tile_sizes_and_why_fit_the_side_panel_at_80x24():
+    """The launch panel says why the tiles are that size; at 80×24 all of it, and the results
+    below it, are on screen for every kernel (nothing cut off)."""
+    app = make_app(size=(80, 24))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        for kernel in KERNEL_NAMES:
+            screen.query_one("#cuda-kernels").highlighted = KERNEL_NAMES.index(kernel)
+            await pilot.pause()
+            await _settle(pilot, screen)
+            text = "\n".join(line[:25] for line in _screen_lines(screen)).replace("\u00a0", " ")
+            defines = screen.loaded.execution.defines
+            if "BR" in defines:
+                assert f"tiles BR={defines['BR']} BC={defines['BC']}" in text
+                assert "no GPU: defaults that" in text and "fit any GPU's 48 KiB" in text
+            elif "TILE" in defines or "BM" in defines:
+                assert "tiles " in text and "fit any GPU's 48 KiB" in text
+            assert "model clock" in text  # the results' last line is still on screen
+            side = screen.query_one("#cuda-side")
+            assert side.max_scroll_y == 0  # nothing scrolled out of view either
+
+
+def test_on_a_gpu_the_flash_tiles_reason_is_the_budget_line():
+    from types import SimpleNamespace
+
+    from microgpt_tui.kernels.catalog import Problem, defines_for, tile_reason
+    from microgpt_tui.tui.screens import cuda_view as view
+
+    problem = Problem("flash_attention_fwd", 256, 64)
+    run = SimpleNamespace(defines=defines_for(problem), simulated=False)
+    loaded = view.Loaded(problem, "", None, "", run, "", None)
+    assert view.tile_lines(loaded) == ("", tile_reason(problem, None))
+    # a run with hand-set tiles the budget did not choose: the plain words instead
+    run.defines = {**run.defines, "BR": 16, "BC": 16}
+    assert view.tile_lines(loaded) == ("tiles BR=16 BC=16",
+                                       "defaults that fit any GPU's 48\u00a0KiB")
+    run.simulated = True
+    naive = view.Loaded(Problem("matmul_naive", 64), "", None, "", run, "", None)
+    run.defines = {}
+    assert view.tile_lines(naive) is None  # no tiles, no line

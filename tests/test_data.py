@@ -212,3 +212,16 @@ def test_an_empty_data_path_says_empty_path(tmp_path, capsys):
     assert main(["data", "--data", ""]) == 2
     err = capsys.readouterr().err
     assert "empty path" in err and "directory" not in err and err.count("\n") == 1
+
+
+def test_the_cache_folder_needs_no_platformdirs(monkeypatch, tmp_path):
+    """Installed with --no-deps on a GPU box (`kernels doctor --gpu-check`), the kernel
+    cache falls back to $XDG_CACHE_HOME rather than failing the first compile."""
+    import sys
+
+    from microgpt_tui.engine.data import cache_dir
+
+    monkeypatch.delenv("MICROGPT_TUI_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "platformdirs", None)  # import fails
+    assert cache_dir() == tmp_path / "microgpt-tui"

@@ -30,6 +30,8 @@ CONFIGS = {
     "attention_naive": Problem("attention_naive", 64, 64),
     "flash_d64": Problem("flash_attention_fwd", 64, 64),
     "flash_d128": Problem("flash_attention_fwd", 64, 128),
+    "flash_tc_d64": Problem("flash_attention_tc", 64, 64),
+    "flash_tc_d128": Problem("flash_attention_tc", 64, 128),
 }
 
 
@@ -70,11 +72,19 @@ def test_tiled_matmul_shared_memory_is_two_tiles(compiled):
     assert compiled("matmul_tiled").resources["matmul_tiled"].shared_bytes == 2 * tile * tile * 4
 
 
-def test_flash_shared_memory_holds_q_k_v_tiles_and_scores(compiled):
-    res = compiled("flash_d64").resources["flash_attention_fwd"]
-    assert res.shared_bytes == ((32 + 2 * 32) * 64 + 32 * 32) * 4
-    res128 = compiled("flash_d128").resources["flash_attention_fwd"]
-    assert res128.shared_bytes == ((32 + 2 * 16) * 128 + 32 * 16) * 4 <= 48 * 1024
+def test_flash_shared_memory_is_all_dynamic_and_sized_by_the_catalog(compiled):
+    """ptxas sees no static shared memory in the flash kernels: their tiles are `extern
+    __shared__`, sized at launch (Launch.dynamic_shared_bytes) from the kernel's layout."""
+    from microgpt_tui.kernels.catalog import plan
+
+    for config, entry in (("flash_d64", "flash_attention_fwd"),
+                          ("flash_d128", "flash_attention_fwd"),
+                          ("flash_tc_d64", "flash_attention_tc")):
+        assert compiled(config).resources[entry].shared_bytes == 0
+        (launch,) = plan(CONFIGS[config])
+        assert launch.shared_bytes == launch.dynamic_shared_bytes <= 48 * 1024
+    (d64,) = plan(CONFIGS["flash_d64"])  # BR 64, BC 32: V, Qᵀ, K (odd stride), P (BC + 1)
+    assert d64.dynamic_shared_bytes == (32 * 64 + 64 * 64 + 32 * 65 + 64 * 33) * 4
 
 
 @pytest.mark.parametrize("config", ["matmul_tiled", "flash_d64"])
@@ -269,12 +279,12 @@ def test_trace_slot_layout_matches_the_device_struct():
     from microgpt_tui.kernels.trace import SLOT_DTYPE
 
     class TraceSlot(ctypes.Structure):  # trace.cuh's struct, field by field
-        _fields_ = [("start", ctypes.c_ulonglong), ("end", ctypes.c_ulonglong)] + [
+        _fields_ = [(name, ctypes.c_ulonglong) for name in ("start", "end", "timer")] + [
             (name, ctypes.c_uint) for name in ("sm", "block_x", "block_y", "block_z", "step",
                                                "pad")
         ]
 
-    assert SLOT_DTYPE.itemsize == ctypes.sizeof(TraceSlot) == 40
+    assert SLOT_DTYPE.itemsize == ctypes.sizeof(TraceSlot) == 48
     for name in SLOT_DTYPE.names:
         assert SLOT_DTYPE.fields[name][1] == getattr(TraceSlot, name).offset, name
 
@@ -283,19 +293,26 @@ def test_trace_buffers_decode_with_one_clock_and_skip_unwritten_slots():
     from microgpt_tui.kernels.trace import SLOT_DTYPE, decode_trace_buffers
 
     first = np.zeros(4, SLOT_DTYPE)  # 2 blocks × 2 steps; block 1 skipped its step 1
-    first[0] = (1_000, 1_500, 3, 0, 0, 0, 0, 0)
-    first[1] = (1_500, 2_000, 3, 0, 0, 0, 1, 0)
-    first[2] = (1_100, 1_900, 5, 1, 0, 0, 0, 0)
+    first[0] = (1_000, 1_500, 10_500, 3, 0, 0, 0, 0, 0)  # cycles at 1 GHz; timer at step 0
+    first[1] = (1_500, 2_000, 0, 3, 0, 0, 0, 1, 0)
+    first[2] = (1_100, 1_900, 10_900, 5, 1, 0, 0, 0, 0)
     second = np.zeros(1, SLOT_DTYPE)
-    second[0] = (2_500, 2_600, 0, 0, 7, 1, 0, 0)
-    records = decode_trace_buffers([first, second])
+    second[0] = (2_500, 2_600, 11_600, 0, 0, 7, 1, 0, 0)
+    records = decode_trace_buffers([first, second], clock_khz=1_000_000)
     assert [(r.launch, r.block, r.step, r.sm, r.start_ns, r.end_ns) for r in records] == [
         (0, (0, 0, 0), 0, 3, 0, 500),
         (0, (0, 0, 0), 1, 3, 500, 1_000),
         (0, (1, 0, 0), 0, 5, 100, 900),
         (1, (0, 7, 1), 0, 0, 1_500, 1_600),
     ]
-    assert decode_trace_buffers([np.zeros(3, SLOT_DTYPE)]) == []
+    assert decode_trace_buffers([np.zeros(3, SLOT_DTYPE)], clock_khz=1_000_000) == []
+
+
+@pytest.mark.parametrize("config", ["matmul_tiled", "flash_d64"])
+def test_traced_build_times_steps_in_cycles_and_blocks_by_globaltimer(compiled, config):
+    traced = compiled(config, trace=True)
+    assert "%clock64" in traced.ptx and "%globaltimer" in traced.ptx
+    assert "%clock64" not in compiled(config).ptx
 
 
 class _Driver:
@@ -363,40 +380,235 @@ def test_gpu_output_matches_numpy_and_trace_has_every_step(problem):
     assert all(r.end_ns >= r.start_ns for r in run.trace.records)
 
 
-class _FakeEvent:
-    """Stands in for a cupy / torch CUDA event: its time is the number of runs so far (ms)."""
 
-    runs = 0
-
-    def __init__(self, **_options) -> None:
-        self.at = None
-        self.synchronized = 0
-
-    def record(self) -> None:
-        self.at = _FakeEvent.runs
-
-    def synchronize(self) -> None:
-        self.synchronized += 1
-
-    def elapsed_time(self, stop) -> float:
-        return float(stop.at - self.at) * (stop.at + 1)  # grows with each repeat
+# The peers' event timing loop (many calls per event pair) is tested in test_bench_kernels.py.
 
 
-def test_cupy_and_torch_peers_share_one_event_timing_loop():
-    from types import SimpleNamespace
+# -- matmul kernels (issue 17): compile figures, shared-load ratios, tensor cores -------------
 
-    from microgpt_tui.kernels import peers
+MATMUL_KERNELS = ["matmul_naive", "matmul_tiled", "matmul_register_blocked", "matmul_tc"]
 
-    def run():
-        _FakeEvent.runs += 1
 
-    cupy = SimpleNamespace(cuda=SimpleNamespace(
-        Event=_FakeEvent, get_elapsed_time=lambda start, stop: start.elapsed_time(stop)))
-    torch = SimpleNamespace(cuda=SimpleNamespace(Event=_FakeEvent))
-    seconds = []
-    for time_peer, library in ((peers._time_cupy, cupy), (peers._time_torch, torch)):
-        _FakeEvent.runs = 0
-        seconds.append(time_peer(library, run, 5))
-        assert _FakeEvent.runs == 6  # one warm-up, then the five timed runs
-    # runs 2..6 take 3, 4, 5, 6, 7 ms: the median is 5 ms, reported in seconds
-    assert seconds == [pytest.approx(5e-3), pytest.approx(5e-3)]
+@pytest.fixture(scope="session")
+def matmul_compiled(tmp_path_factory):
+    """Each matmul kernel compiled once (sm_90, its default defines) into a session cache."""
+    cache = tmp_path_factory.mktemp("matmul-cache")
+    done = {}
+
+    def get(kernel: str, arch: int | None = None):
+        if (kernel, arch) not in done:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("MICROGPT_TUI_CACHE", str(cache))
+                done[kernel, arch] = compile_kernel(kernel, defines_for(Problem(kernel, 64)),
+                                                    arch=arch)
+        return done[kernel, arch]
+
+    return get
+
+
+@pytest.mark.parametrize("kernel", MATMUL_KERNELS)
+def test_matmul_compile_figures_agree_with_the_catalog(matmul_compiled, kernel):
+    """ptxas (sm_90): no spills, no stack, shared memory exactly catalog.shared_bytes, and
+    registers × threads within one SM's 64 K registers."""
+    from microgpt_tui.kernels.catalog import plan
+
+    compiled = matmul_compiled(kernel)
+    problem = Problem(kernel, 64)
+    (launch,) = plan(problem)
+    res = compiled.resources[kernel]
+    assert compiled.arch == 90 and ".target sm_90" in compiled.ptx
+    assert res.spills == 0 and res.stack_bytes == 0, compiled.log
+    assert res.shared_bytes == shared_bytes(kernel, defines_for(problem)) == launch.shared_bytes
+    assert 0 < res.registers <= 255 and res.registers * launch.threads <= 65536
+
+
+def _count(ptx: str, op: str) -> int:
+    import re
+
+    return len(re.findall(rf"^\s*{re.escape(op)}\b", ptx, re.MULTILINE))
+
+
+def test_tiled_matmul_reads_shared_memory_once_per_two_fmas(matmul_compiled):
+    """TILE 32, TM 4, unrolled: per 4 values of k, 4 float4 loads of A and 4 words of B feed
+    16 FMAs, so 8 shared loads per 16 FMAs (the one-output TILE 16 kernel: 20 per 16)."""
+    ptx = matmul_compiled("matmul_tiled").ptx
+    loads, vectors, fmas = _count(ptx, "ld.shared"), _count(ptx, "ld.shared.v4"), \
+        _count(ptx, "fma.rn.f32")
+    assert fmas == 32 * 4  # TILE values of k × TM outputs
+    assert vectors == 32 // 4 * 4 and loads == vectors + 32
+    assert loads * 16 == fmas * 8
+
+
+def test_register_blocked_reads_shared_memory_only_as_float4(matmul_compiled):
+    """Per k: TM/4 float4 of A and TN/4 float4 of B feed TM·TN = 64 FMAs; BK = 8 unrolled."""
+    ptx = matmul_compiled("matmul_register_blocked").ptx
+    assert _count(ptx, "fma.rn.f32") == 8 * 64
+    assert _count(ptx, "ld.shared") == _count(ptx, "ld.shared.v4") == 8 * (2 + 2)
+
+
+@pytest.mark.parametrize("arch", [90, 80])
+def test_matmul_tc_runs_on_the_tensor_cores(matmul_compiled, arch):
+    """Inline PTX (NVRTC from pip has no <mma.h>): per BK = 32 step, 2 k16 slices × (4 × 4)
+    mma.sync per warp, A fragments by ldmatrix, B by ldmatrix.trans; sm_80 and newer."""
+    compiled = matmul_compiled("matmul_tc", arch)
+    ptx = compiled.ptx
+    assert compiled.cubin[:4] == b"\x7fELF" and f".target sm_{arch}" in ptx
+    assert _count(ptx, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 2 * 4 * 4
+    assert _count(ptx, "ldmatrix.sync.aligned.m8n8.x4.shared.b16") == 2 * 4
+    assert _count(ptx, "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16") == 2 * 2
+    assert "fma.rn.f32" not in ptx
+    assert compiled.resources["matmul_tc"].spills == 0
+
+
+def test_matmul_tc_source_signature_takes_bf16_bits_and_fp32_out():
+    source = KERNELS["matmul_tc"].source_text()
+    assert KERNELS["matmul_tc"].dtype == "bf16"
+    assert "const unsigned short* __restrict__ A" in source
+    assert "float* __restrict__ C" in source
+
+
+@requires_gpu
+@pytest.mark.parametrize("n", [1, 17, 130, 300])
+def test_gpu_matmul_tc_matches_the_bf16_reference_within_its_bound(n):
+    """bf16 products are exact in fp32; only the accumulation rounds, and a tensor core may
+    truncate inside one mma: |C − A·B| ≤ 2·γ(n)·(|A|·|B|) against the float64 product."""
+    from microgpt_tui.kernels.sim import as_float, make_inputs, reference
+
+    problem = Problem("matmul_tc", n)
+    inputs = make_inputs(problem)
+    run = runtime.run_on_gpu(problem, inputs, repeats=1)
+    a, b = (np.abs(as_float(inputs[k]).astype(np.float64)) for k in ("A", "B"))
+    gamma = n * 2.0**-24 / (1 - n * 2.0**-24)
+    error = np.abs(run.output.astype(np.float64) - reference(problem, inputs))
+    assert np.all(error <= 2 * gamma * (a @ b) + 1e-30)
+
+
+# -- attention kernels (issue 17): compile figures per shared-memory budget, tensor cores -----
+
+ATTENTION_BUDGETS = {"no device": None, "Hopper": "HOPPER"}
+
+
+@pytest.fixture(scope="session")
+def attention_compiled(tmp_path_factory):
+    """A flash kernel at (d, device limits) compiled once into a session cache."""
+    from microgpt_tui.kernels import budget
+
+    cache = tmp_path_factory.mktemp("attention-cache")
+    done = {}
+
+    def get(kernel: str, d: int, device: str | None, arch: int | None = None, trace=False):
+        limits = getattr(budget, device) if device else None
+        problem = Problem(kernel, 256, d, heads=16)
+        defines = defines_for(problem, limits=limits)
+        key = (kernel, d, device, arch, trace)
+        if key not in done:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("MICROGPT_TUI_CACHE", str(cache))
+                done[key] = compile_kernel(kernel, defines, arch=arch, trace=trace)
+        return problem, defines, limits, done[key]
+
+    return get
+
+
+@pytest.mark.parametrize("device", list(ATTENTION_BUDGETS.values()),
+                         ids=list(ATTENTION_BUDGETS))
+@pytest.mark.parametrize("d", [16, 17, 64, 96, 128])
+@pytest.mark.parametrize("kernel", ["flash_attention_fwd", "flash_attention_tc"])
+def test_attention_compile_figures_agree_with_the_budget(attention_compiled, kernel, d, device):
+    """ptxas (sm_90), at the tiles the budget picks with no device (48 KiB) and on Hopper
+    (227 KiB opt-in): no spills, no stack; no static shared memory (all of it is dynamic,
+    exactly the catalog's figure, within the device's limit); registers × threads within one
+    SM's 64 K registers."""
+    from microgpt_tui.kernels.budget import BASE_SHARED_PER_BLOCK
+    from microgpt_tui.kernels.catalog import dynamic_shared_bytes, plan
+
+    problem, defines, limits, compiled = attention_compiled(kernel, d, device)
+    res = compiled.resources[kernel]
+    (launch,) = plan(problem, defines)
+    assert res.spills == 0 and res.stack_bytes == 0, compiled.log
+    assert res.shared_bytes == shared_bytes(kernel, defines) == 0
+    assert launch.dynamic_shared_bytes == dynamic_shared_bytes(kernel, defines)
+    assert launch.shared_bytes == launch.dynamic_shared_bytes > 0
+    limit = limits.per_block_optin if limits else BASE_SHARED_PER_BLOCK
+    assert launch.shared_bytes <= limit
+    assert 0 < res.registers <= 255 and res.registers * launch.threads <= 65536
+    # The budget chose the tiles assuming at most REGISTER_BOUND registers per thread.
+    from microgpt_tui.kernels.budget import REGISTER_BOUND
+
+    assert res.registers <= REGISTER_BOUND[kernel]
+    assert launch.grid == (-(-256 // defines["BR"]), 16, 1)
+
+
+def test_hopper_budget_takes_fp32_flash_above_48_kib(attention_compiled):
+    """At d = 128 the fp32 kernel's 64×64 tiles need 112.5 KiB: only with the opt-in attribute,
+    which is why the launch carries it as dynamic shared memory."""
+    problem, defines, _, _ = attention_compiled("flash_attention_fwd", 128, "HOPPER")
+    from microgpt_tui.kernels.catalog import plan
+
+    (launch,) = plan(problem, defines)
+    assert (defines["BR"], defines["BC"]) == (64, 64)
+    assert launch.dynamic_shared_bytes == 115_200 > 48 * 1024
+
+
+def _ptx_count(ptx: str, op: str) -> int:
+    import re
+
+    return len(re.findall(rf"^\s*{re.escape(op)}\b", ptx, re.MULTILINE))
+
+
+@pytest.mark.parametrize("arch", [90, 80])
+def test_flash_tc_runs_on_the_tensor_cores(attention_compiled, arch):
+    """Per K/V tile (d 64, BC 64): S = Q·Kᵀ is 8 key n-tiles × 4 k-steps and O += P·V is 4
+    k-steps × 8 head-dim n-tiles of mma.sync m16n8k16 (bf16 in, fp32 accumulate); V's B
+    fragments by ldmatrix.trans; P packed to bf16 pairs 4 per k-step; Q never reloaded."""
+    _, defines, _, compiled = attention_compiled("flash_attention_tc", 64, None, arch)
+    assert (defines["BR"], defines["BC"]) == (64, 64)
+    ptx = compiled.ptx
+    assert compiled.cubin[:4] == b"\x7fELF" and f".target sm_{arch}" in ptx
+    assert _ptx_count(ptx, "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32") == 8 * 4 + 4 * 8
+    assert _ptx_count(ptx, "ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16") == 4 * 8
+    assert _ptx_count(ptx, "cvt.rn.bf16x2.f32") == 4 * 4
+    assert _ptx_count(ptx, "shfl.sync.bfly.b32") == 2 * 2 + 2 * 2  # row max per tile; l once
+    assert compiled.resources["flash_attention_tc"].spills == 0
+
+
+def test_flash_fp32_reduces_rows_by_shuffles_and_reads_v_as_float4(attention_compiled):
+    """The fp32 kernel's row max is 3 butterfly shuffles per row (8 lanes share a row), and
+    its P·V reads V in 16-byte chunks; no tensor-core instruction."""
+    _, defines, _, compiled = attention_compiled("flash_attention_fwd", 64, None)
+    ptx = compiled.ptx
+    tm = defines["BR"] // 16
+    assert _ptx_count(ptx, "shfl.sync.bfly.b32") == 2 * 3 * tm  # max per tile, l at the end
+    assert _ptx_count(ptx, "ld.shared.v4.f32") > 0 and "mma.sync" not in ptx
+
+
+@pytest.mark.parametrize("kernel", ["flash_attention_fwd", "flash_attention_tc"])
+def test_traced_flash_builds_compile_without_spills(attention_compiled, kernel):
+    _, _, _, compiled = attention_compiled(kernel, 64, None, None, True)
+    assert "%globaltimer" in compiled.ptx and compiled.resources[kernel].spills == 0
+
+
+def test_flash_tc_source_takes_bf16_bits_and_gives_fp32():
+    spec = KERNELS["flash_attention_tc"]
+    source = spec.source_text()
+    assert spec.dtype == "bf16" and spec.family == "attention"
+    assert "const bf16_bits* __restrict__ Q" in source and "float* __restrict__ O" in source
+    assert "extern __shared__" in source
+    assert "extern __shared__" in KERNELS["flash_attention_fwd"].source_text()
+
+
+def test_kernels_compile_prints_the_flash_kernels_dynamic_shared_memory(capsys):
+    """ptxas reports only static shared memory (0 B for flash, whose tiles are dynamic): the
+    CLI adds the launch's dynamic bytes, in text and JSON."""
+    import json
+
+    from microgpt_tui.kernels.catalog import Problem, plan
+    from microgpt_tui.tui.cli.main import main
+
+    dynamic = plan(Problem("flash_attention_fwd", 256, 64))[0].dynamic_shared_bytes
+    assert dynamic > 0
+    assert main(["kernels", "compile", "flash_attention_fwd"]) == 0
+    assert f"0 B shared + {dynamic:,} B dynamic" in capsys.readouterr().out
+    assert main(["kernels", "compile", "flash_attention_fwd", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert record["resources"]["flash_attention_fwd"]["dynamic_shared_bytes"] == dynamic

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from .output import CLIError, Output, seed_type
+from .output import CLIError, CommandFailed, Output, seed_type
 
 HELP = (
     "The CUDA kernels of question 6. 'list' shows them; 'compile NAME' compiles one with NVRTC "
     "(no GPU needed) and prints ptxas' registers, shared memory and spills; 'run NAME' launches "
     "it on the GPU, or on the CPU simulator (labelled SIMULATED) when there is no GPU or with "
-    "--sim, checks it against numpy, and can write a Chrome/Perfetto trace."
+    "--sim, checks it against numpy, and can write a Chrome/Perfetto trace. 'doctor' says whether "
+    "this machine can compile and launch them (driver, NVRTC, device, CUBIN or PTX, each kernel's "
+    "registers and spills) in one verdict; 'doctor --gpu-check' also runs every kernel on the GPU "
+    "against the reference, then the kernel benchmark, and prints one summary."
 )
+GPU_CHECK_BENCH_ROUNDS = 3  # keeps `doctor --gpu-check` within 8 minutes on an H100/H200
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("action", choices=("list", "compile", "run"), help="what to do")
+    parser.add_argument("action", choices=("list", "compile", "run", "doctor"), help="what to do")
     parser.add_argument("name", nargs="?", metavar="NAME", help="kernel name (see 'list')")
     parser.add_argument("--n", type=int, help="matrix size n, or sequence length N (default 256)")
     parser.add_argument("--d", type=int, default=64, help="attention head dimension (default 64)")
@@ -27,6 +31,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--traced", action="store_true", help="compile with -DMICROGPT_TRACE")
     parser.add_argument("--log", action="store_true", help="print the full compile log")
     parser.add_argument("--ptx", action="store_true", help="print the PTX")
+    parser.add_argument("--gpu-check", action="store_true",
+                        help="doctor: run every kernel on the GPU, then the benchmark")
 
 
 def run(args, out: Output) -> int:
@@ -42,6 +48,8 @@ def run(args, out: Output) -> int:
                 + (f"\n{'':<34}macros: {defines}" if defines else ""),
             )
         return 0
+    if args.action == "doctor":
+        return _doctor(args, out)
     if not args.name:
         raise CLIError(f"'{args.action}' needs a kernel NAME; choose from {', '.join(KERNELS)}")
     from ...kernels.runtime import CompileError, KernelError
@@ -79,7 +87,7 @@ def _parse_arch(text: str | None) -> int | None:
 
 
 def _compile(args, out: Output) -> int:
-    from ...kernels.catalog import check_problem, defines_for
+    from ...kernels.catalog import check_problem, defines_for, plan
     from ...kernels.runtime import compile_kernel, device_arch
 
     problem = _problem(args)
@@ -94,9 +102,12 @@ def _compile(args, out: Output) -> int:
         f"{'from the cache' if compiled.from_cache else f'{compiled.compile_seconds:.2f} s'}",
         f"options: {' '.join(compiled.options)}",
     ]
+    # ptxas counts static shared memory only; the flash kernels' is dynamic, sized at launch.
+    dynamic = {launch.entry: launch.dynamic_shared_bytes for launch in plan(problem)}
     for entry, res in compiled.resources.items():
+        extra = f" + {dynamic[entry]:,} B dynamic" if dynamic.get(entry) else ""
         lines.append(
-            f"  {entry:<24} {res.registers:>3} registers  {res.shared_bytes:>6,} B shared  "
+            f"  {entry:<24} {res.registers:>3} registers  {res.shared_bytes:>6,} B shared{extra}  "
             f"{res.spill_stores} B spill stores  {res.spill_loads} B spill loads"
         )
     if args.log:
@@ -113,6 +124,7 @@ def _compile(args, out: Output) -> int:
             "compile_seconds": compiled.compile_seconds,
             "resources": {
                 entry: {"registers": r.registers, "shared_bytes": r.shared_bytes,
+                        "dynamic_shared_bytes": dynamic.get(entry, 0),
                         "spill_stores": r.spill_stores, "spill_loads": r.spill_loads}
                 for entry, r in compiled.resources.items()
             },
@@ -179,3 +191,52 @@ def _run_text(result, trace_path: str | None) -> str:
                      "(open in ui.perfetto.dev)")
     lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
+
+
+def _doctor(args, out: Output) -> int:
+    import time
+
+    from ...kernels.doctor import diagnose, diagnosis_text
+    from ...kernels.runtime import device_status
+
+    started = time.perf_counter()
+    if args.gpu_check and not device_status().available:
+        raise CommandFailed(f"--gpu-check needs a GPU: {device_status().reason or 'none found'}")
+    diagnosis = diagnose()
+    out.emit({"doctor": diagnosis.record()}, diagnosis_text(diagnosis))
+    if not args.gpu_check:
+        return 0 if diagnosis.ok else 1
+    return _gpu_check(out, started) if diagnosis.ok else 1
+
+
+def _gpu_check(out: Output, started: float) -> int:
+    import time
+    from dataclasses import asdict
+
+    from ...kernels.doctor import gpu_check
+    from ..bench.kernels import run as run_bench
+
+    runs = gpu_check(progress=lambda label: out.notice(f"checking {label} on the GPU…"))
+    for run in runs:
+        if run.error:
+            text = f"  ✗ {run.problem}: {run.error}"
+        else:
+            text = (f"  {'✓' if run.ok else '✗'} {run.problem}: max |error| {run.max_error:.1e} "
+                    f"(tolerance {run.tolerance:.1e}), trace "
+                    f"{'n/a' if run.trace_ok is None else 'ok' if run.trace_ok else 'WRONG'}")
+        out.emit({"gpu_check": asdict(run)}, text)
+    out.notice("running the kernel benchmark…")
+    results = run_bench(GPU_CHECK_BENCH_ROUNDS)
+    for result in results:
+        out.emit(result.record("kernels"), result.line("kernels"))
+    correct = sum(run.ok for run in runs)
+    judged = [r for r in results if r.met is not None]
+    met = sum(bool(r.met) for r in judged)
+    summary = {
+        "kernels_correct": correct, "kernels_checked": len(runs),
+        "goals_met": met, "goals": len(judged), "seconds": time.perf_counter() - started,
+    }
+    out.emit({"summary": summary},
+             f"gpu-check: {correct}/{len(runs)} kernel runs match the reference; benchmark goals "
+             f"met {met}/{len(judged)}; {summary['seconds']:.0f} s")
+    return 0 if correct == len(runs) else 1

@@ -84,13 +84,16 @@ class CudaScreen(PlaybackMixin, QuestionScreen):
         "and 1 gives ↑/↓ back to the kernel list. Tiles: █ in SRAM, ■ in registers, ▞ read "
         "straight from HBM, ▓ held by another block, ▒ written to HBM, · idle. Without a GPU "
         "the same tiled algorithms run on a CPU twin and everything is labelled SIMULATED; its "
-        "clock is a model, not a measurement."
+        "clock is a model, not a measurement. Under the launch, the tiles line says why the "
+        "tile sizes were chosen (on a GPU, flash attention's from the device's shared-memory "
+        "budget); ✓ max err compares the output with numpy's float64 answer."
     )
 
     def __init__(self, screen_id: str | None = None) -> None:
         super().__init__(screen_id)
         self.kernel = "matmul_tiled"
-        self.sizes = {"matmul": 128, "attention": 256}
+        # 256: with TILE 32, 64 blocks of 256 threads queue in 8 waves for the simulator's SM slots
+        self.sizes = {"matmul": 256, "attention": 256}
         self.d = 64
         self.causal = False
         self.force_sim = False

@@ -77,6 +77,8 @@ KERNEL_LABELS = {
     "matmul_register_blocked": "matmul reg-blocked",
     "attention_naive": "attention naive",
     "flash_attention_fwd": "flash attention",
+    "matmul_tc": "matmul tensor core",
+    "flash_attention_tc": "flash tensor core",
 }
 
 
@@ -121,10 +123,66 @@ def device_text(loaded: Loaded, status_label: str) -> Content:
     return Content.styled(status_label, "bold $success")
 
 
+SIDE_WIDTH = 22  # cuda.tcss: #cuda-side is 25 wide, less its padding and right border
+TILE_MACROS = ("TILE", "BM", "BN", "BK", "BR", "BC")  # the macros that set a tile's shape
+ANY_GPU_SHARED = "48\u00a0KiB"  # what every CUDA GPU gives a block without opting in
+
+
+def tile_lines(loaded: Loaded) -> tuple[str, str] | None:
+    """Why the tile sizes are what they are: (the tiles, the reason), or None for kernels
+    without tiles. On a GPU, the flash kernels' reason is kernels/budget.py's one line (via
+    catalog.tile_reason, imported lazily so the screen works without it), for the device
+    limits that give the run's own BR/BC; elsewhere the defaults and why, short enough for
+    the side panel at 80×24."""
+    problem, run = loaded.problem, loaded.execution
+    defines = run.defines if run is not None else defines_for(problem)
+    tiles = " ".join(f"{key}={defines[key]}" for key in TILE_MACROS if key in defines)
+    if not tiles:
+        return None
+    if run is not None and not run.simulated:
+        reason = _budget_reason(problem, defines)
+        if reason:
+            return "", reason
+    if {"BR", "BC"} <= defines.keys():
+        why = f"no GPU: defaults that fit any GPU's {ANY_GPU_SHARED}"
+        if run is not None and not run.simulated:
+            why = f"defaults that fit any GPU's {ANY_GPU_SHARED}"
+    else:
+        why = f"fixed at compile time; fit any GPU's {ANY_GPU_SHARED}"
+    return f"tiles {tiles}", why
+
+
+def _budget_reason(problem: Problem, defines: dict[str, int]) -> str:
+    """budget's line for the limits the run's BR/BC were chosen for ("" when none match)."""
+    try:
+        from ...kernels import budget, catalog, runtime
+    except ImportError:
+        return ""
+    reason_for = getattr(catalog, "tile_reason", None)
+    choose_for = getattr(budget, "choose_for", None)
+    if reason_for is None or choose_for is None:
+        return ""
+    candidates: list[object] = []
+    info = runtime.device_status().info
+    limits_for = getattr(runtime, "shared_limits", None)
+    if info is not None and callable(limits_for):
+        candidates.append(limits_for(info))
+    candidates.append(None)  # no device known: the defaults every GPU fits
+    for limits in candidates:
+        try:
+            chosen = choose_for(problem, limits)[0]
+            if all(defines.get(key) == value for key, value in chosen.items()):
+                return str(reason_for(problem, limits))
+        except (KeyError, ValueError, TypeError):
+            continue
+    return ""
+
+
 def launch_text(loaded: Loaded) -> Content:
-    """NVRTC's target, then per launch its grid, block, shared memory and registers. Entry
-    names are shown only when a kernel has several launches (the list names the kernel), so
-    a long name such as matmul_register_blocked is never cut in the 23-column side panel."""
+    """NVRTC's target, then per launch its grid, block, shared memory (static + dynamic) and
+    registers, then why the tiles are that size. Entry names are shown only when a kernel has
+    several launches (the list names the kernel), so a long name such as
+    matmul_register_blocked is never cut in the side panel."""
     parts: list[tuple[str, str] | str] = []
     compiled = loaded.compiled
     if compiled is not None:
@@ -135,16 +193,23 @@ def launch_text(loaded: Loaded) -> Content:
     launches = plan(loaded.problem, defines)
     for launch in launches:
         res = compiled.resources.get(launch.entry) if compiled else None
-        smem = res.shared_bytes if res is not None else launch.shared_bytes
+        dynamic = getattr(launch, "dynamic_shared_bytes", 0)
+        # ptxas counts static shared memory only; the launch adds the dynamic part
+        smem = res.shared_bytes + dynamic if res is not None else launch.shared_bytes
         regs = f"{res.registers} regs, " if res is not None else ""
         if len(launches) > 1:  # one line each, so the results below stay on an 80×24 screen
             parts += [(f"{launch.entry}\n", "bold"), f" {regs}smem {smem:,} B\n"]
             continue
         grid, block = ("×".join(map(str, shape)) for shape in (launch.grid, launch.block))
-        parts += [("launch\n", "bold"), f" grid {grid}\n block {block}\n smem {smem:,} B\n"]
+        parts.append(f" grid {grid}\n block {block}\n smem {smem:,} B\n")
         if res is not None:
             parts.append(f" {regs}spills {res.spills} B\n")
-    return Content.assemble(*parts)
+    if (lines := tile_lines(loaded)) is not None:
+        tiles, why = lines
+        if tiles:
+            parts.append((tiles + "\n", "bold"))
+        parts.append((why, "dim"))
+    return Content.assemble(*parts).rstrip()
 
 
 def results_text(loaded: Loaded) -> Content:
@@ -153,7 +218,7 @@ def results_text(loaded: Loaded) -> Content:
         return Content.styled(loaded.run_note or "no result", "$error")
     parts: list[tuple[str, str] | str] = [
         ("✓ ", "bold $success") if run.ok else ("✗ ", "bold $error"),
-        f"vs numpy, max err {run.max_error:.1e}\n",
+        f"max err {run.max_error:.1e}\n",
     ]
     if run.seconds is not None:
         parts.append(f"{format_value(run.seconds, 's')}  {run.gflops:,.1f} GFLOP/s\n")
@@ -161,11 +226,11 @@ def results_text(loaded: Loaded) -> Content:
             parts.append(f"{run.percent_of_peer:.0f}% of {run.peer_name}\n")
         parts += [(note + "\n", "dim") for note in run.notes]
     else:
-        parts.append(("no GPU time (simulated)\n", "dim"))
+        parts.append(("simulated: no GPU time\n", "dim"))
         if run.trace is not None:
             parts.append((f"model clock {run.trace.duration_ns / 1e3:,.1f} µs\n",
                           "dim"))
-    return Content.assemble(*parts)
+    return Content.assemble(*parts).rstrip()
 
 
 def ptx_text(loaded: Loaded) -> str:
