@@ -612,3 +612,32 @@ def test_kernels_compile_prints_the_flash_kernels_dynamic_shared_memory(capsys):
     assert main(["kernels", "compile", "flash_attention_fwd", "--json"]) == 0
     record = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert record["resources"]["flash_attention_fwd"]["dynamic_shared_bytes"] == dynamic
+
+
+def _limits_cases():
+    from microgpt_tui.kernels.budget import HOPPER
+
+    return [None, HOPPER]
+
+
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_every_launch_s_block_is_the_block_its_kernel_was_built_for(kernel):
+    """A kernel with __launch_bounds__(THREADS) indexes its work by THREADS: plan()'s block
+    must have exactly that many threads (the real driver refuses more, and fewer would leave
+    work undone) — for the 48-KiB tiles and the Hopper ones. The fake driver cannot see this
+    in a CUBIN, so it is checked here, in the PTX's .maxntid."""
+    import re
+
+    from microgpt_tui.kernels.catalog import plan
+
+    for limits in _limits_cases():
+        family = KERNELS[kernel].family
+        problem = Problem(kernel, 256, 128) if family == "attention" else Problem(kernel, 256)
+        defines = defines_for(problem, limits=limits)
+        compiled = compile_kernel(kernel, defines, arch=90)
+        for launch in plan(problem, defines):
+            declared = re.search(rf"\.entry {launch.entry}\b[^{{]*?\.maxntid\s+(\d+), (\d+), (\d+)",
+                                 compiled.ptx, re.S)
+            if declared:
+                x, y, z = map(int, declared.groups())
+                assert launch.threads == x * y * z, (launch.entry, launch.block, declared.groups())
