@@ -487,3 +487,33 @@ def test_status_shows_state_position_and_speed(playing):
     text = playback.status("edge").plain
     assert text.startswith("▶" if playing else "⏸")
     assert "edge 1/12" in text and "×5" in text
+
+
+async def test_a_redraw_queued_when_the_screen_is_reset_is_dropped_not_crashing():
+    """A screen reset (R) or popped with a redraw still queued (call_after_refresh, as the
+    Matmul screen's progress does) has no widgets left: the redraw must be dropped. The
+    garbage-byte test found the app crashing here with NoMatches."""
+    from microgpt_tui.tui.app import make_app
+
+    app = make_app(size=(80, 24))
+    ran: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_screen("matmul")
+        await pilot.pause()
+        old = app.screen
+
+        def redraw() -> None:
+            old.query_one("#matmul-tabs")  # NoMatches once the screen's widgets are gone
+            ran.append("drawn")
+
+        old.call_after_refresh(redraw)
+        app.reset_screen("matmul")  # in the same tick: the redraw is still queued
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is not old and app.is_running
+        old_alive = old.is_attached and not (old._closing or old._pruning)
+        assert ran == (["drawn"] if old_alive else [])
+        new = app.screen
+        new.call_after_refresh(lambda: ran.append("new screen drawn"))
+        await pilot.pause()
+        assert ran[-1] == "new screen drawn"  # a live screen's callbacks still run

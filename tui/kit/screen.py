@@ -96,6 +96,18 @@ class BaseScreen(JobsMixin, Screen):
         self._apply_size(self.app.size)
         self.call_after_refresh(keep_pauses_short, self.app)  # see kit/pauses.py
 
+    def call_after_refresh(self, callback, *args, **kwargs) -> bool:
+        """Textual's, except that the callback is dropped when its screen is being removed
+        by then: a screen popped (Esc) or reset (R) with a redraw still queued has no widgets
+        left to draw into, and the callback's query would crash the app."""
+
+        def unless_removed():
+            if self.is_attached and not (self._closing or self._pruning):
+                return callback(*args, **kwargs)
+            return None
+
+        return super().call_after_refresh(unless_removed)
+
     def on_screen_resume(self) -> None:
         notes = self.query_one(NotesPanel)
         if getattr(self.app, "notes_shown", False):
