@@ -101,7 +101,7 @@ async def test_the_inspection_panels_follow_a_real_run(small_names_path):
         assert heatmap.grid.kind == "update/weight"
         # The session is asked for as many step columns as the panel holds: the whole run fits.
         room = heatmap.room(heatmap.grid.names)
-        assert screen.health_room == room and len(heatmap.grid.steps) <= room
+        assert screen.readouts.health_room == room and len(heatmap.grid.steps) <= room
 
         await pilot.press("8")
         assert screen.query_one(EmbeddingMap).embedding.step == 60

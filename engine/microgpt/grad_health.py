@@ -63,6 +63,7 @@ class HealthHistory:
         self._pending = np.zeros((2, n))  # log10 sums of the steps not yet in a bucket
         self._pending_steps = 0
         self._pending_last = 0
+        self._squares: np.ndarray | None = None  # record()'s buffer, reused every step
 
     def __len__(self) -> int:
         """Steps recorded."""
@@ -78,6 +79,19 @@ class HealthHistory:
         np.maximum(pair, FLOOR, out=pair)
         np.log10(pair, out=pair)  # NaN stays NaN; FLOOR keeps 0 finite
         self.add_logs(step, pair)
+
+    def record(self, trainer) -> None:
+        """The step a Trainer just took: its Adam's last gradient and update and the weights
+        after it, in one pass over the three vectors (the training loop calls this every
+        step, so it is kept to a few µs)."""
+        weights = trainer.model.weight_vector()
+        if self._squares is None or self._squares.shape[1] != weights.size:
+            self._squares = np.empty((3, weights.size))
+        squares = self._squares
+        for row, vector in enumerate((trainer.adam.last_grad, trainer.adam.last_update, weights)):
+            np.multiply(vector, vector, out=squares[row])
+        self.add_squares(trainer.step,
+                         np.add.reduceat(squares, tensor_starts(trainer.layout), axis=1))
 
     def add_squares(self, step: int, squares: np.ndarray) -> None:
         """The training loop's per-step call, from per-tensor sums of squares (3, n) of the

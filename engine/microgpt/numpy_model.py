@@ -32,7 +32,8 @@ def _rmsnorm_backward(dy: np.ndarray, x: np.ndarray, inverse: np.ndarray) -> np.
     return dy * inverse + x * dm
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis (max subtracted first)."""
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -108,7 +109,7 @@ class NumpyGPT:
             residual = x
             xn, inv1 = _rmsnorm(x)
             q, k, v = (xn @ self.w_qkv[i].T).reshape(b, t, 3, h, d).transpose(2, 0, 3, 1, 4)
-            att = _softmax((q @ k.transpose(0, 1, 3, 2)) * scale + mask)  # (B, H, T, T)
+            att = softmax((q @ k.transpose(0, 1, 3, 2)) * scale + mask)  # (B, H, T, T)
             heads = (att @ v).transpose(0, 2, 1, 3).reshape(-1, c)
             x = heads @ w[p + "attn.wo"].T + residual
             residual2 = x
@@ -126,7 +127,7 @@ class NumpyGPT:
 
     def _target_probs(self, logits: np.ndarray, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
         """Softmax rows (B·T, V) and each position's probability of its target (B·T,)."""
-        probs = _softmax(logits)
+        probs = softmax(logits)
         return probs, probs[np.arange(probs.shape[0]), batch.targets.ravel()]
 
     def loss_and_grad(self, batch_tokens: list[list[int]]) -> float:

@@ -89,6 +89,11 @@ class HealthGrid:
 GRADCHECK_TOLERANCE = 1e-5  # relative error below which the three gradients agree
 
 
+def relative_error(a: float, b: float) -> float:
+    """|a − b| / max(|a|, |b|, 1e-12): how far two gradients of one weight disagree."""
+    return abs(a - b) / max(abs(a), abs(b), 1e-12)
+
+
 @dataclass(frozen=True)
 class GradCheck:
     """One weight's gradient three ways on one batch: scalar autograd, the NumPy engine's
@@ -108,9 +113,8 @@ class GradCheck:
 
     @property
     def rel_error(self) -> float:
-        """|scalar − numeric| / max(|scalar|, |numeric|, 1e-12)."""
-        scale = max(abs(self.scalar_grad), abs(self.numeric_grad), 1e-12)
-        return abs(self.scalar_grad - self.numeric_grad) / scale
+        """The scalar engine's gradient against the finite difference."""
+        return relative_error(self.scalar_grad, self.numeric_grad)
 
     @property
     def agrees(self) -> bool:

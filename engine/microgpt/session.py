@@ -33,10 +33,11 @@ from .adam import AdamView
 from .checkpoint import CheckpointError, load_checkpoint, resume_trainer, save_checkpoint
 from .config import Config, ConfigError
 from .embedding_map import embedding_pca
-from .grad_health import HealthHistory, tensor_starts
+from .grad_health import KINDS as HEALTH_GRID_KINDS
+from .grad_health import HealthHistory
 from .gradcheck import grad_check
 from .readouts import EmbeddingMap, GradCheck, HealthGrid, TokenStrip, WhyChain
-from .token_losses import token_labels, token_strip
+from .token_losses import name_tokens, token_labels, token_strip
 from .trainer import ParamRow, Trainer, TrainingDiverged
 from .why import explain
 
@@ -45,7 +46,7 @@ STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
     "starting", "running", "paused", "finished", "stopped", "failed")
 PACED_REFRESH_SECONDS = 1.0  # a paced run refreshes its samples at least this often
 HELDOUT_SHOWN = 8  # held-out names offered beside the samples (attention, token losses, why)
-HEALTH_KINDS = ("grad norm", "update/weight")
+HEALTH_KINDS = HEALTH_GRID_KINDS  # the order of Snapshot.health's two grids
 # At full speed the heatmap's columns average hundreds of steps each, and recording a step
 # costs ~5% of one (three passes over the weights): every HEALTH_STRIDE-th step is recorded
 # then; a paced run records every step.
@@ -134,8 +135,6 @@ class _Loop:
         self.heldout_names = list(trainer.corpus.heldout[:HELDOUT_SHOWN])
         self.why_position = 0  # the focused name's position "why" explains
         self.health = HealthHistory(list(trainer.layout.offsets()))
-        self.tensor_starts = tensor_starts(trainer.layout)
-        self.health_buffer = np.empty((3, trainer.layout.size))  # reused every step
         self.health_width = 60  # columns the UI's heatmap has room for
         self.embedding: EmbeddingMap | None = None
         self.next_due = 0.0  # monotonic time the next step may start (paced runs)
@@ -198,11 +197,15 @@ class _Loop:
         t = self.trainer
         labels, maps = t.attention(name)
         self.pending.attention = AttentionView(name, labels, maps)
-        model = t.numpy_model()
-        strip = token_strip(model, t.tokenizer, name, source, t.step)
+        strip = token_strip(t.numpy_model(), t.tokenizer, name, source, t.step)
         self.pending.token_strip = strip
         self.why_position = min(self.why_position, len(strip.tokens) - 1)
-        self.pending.why = explain(model, t.tokenizer, name, self.why_position,
+        self.refresh_why(name)
+
+    def refresh_why(self, name: str) -> None:
+        """The focused name's selected position taken apart (all a ← → key changes)."""
+        t = self.trainer
+        self.pending.why = explain(t.numpy_model(), t.tokenizer, name, self.why_position,
                                    self.temperature, t.step)
 
     def refresh_embedding(self) -> None:
@@ -210,14 +213,6 @@ class _Loop:
         wte = t.numpy_model().w["wte"]
         self.embedding = embedding_pca(wte, token_labels(t.tokenizer), t.step, self.embedding)
         self.pending.embedding = self.embedding
-
-    def record_health(self) -> None:
-        """One step's gradient norm and update/weight ratio per tensor: one pass over the
-        three vectors (it runs every step, so it is kept to a few µs)."""
-        t, adam, squares = self.trainer, self.trainer.adam, self.health_buffer
-        for row, vector in enumerate((adam.last_grad, adam.last_update, t.model.weight_vector())):
-            np.multiply(vector, vector, out=squares[row])
-        self.health.add_squares(t.step, np.add.reduceat(squares, self.tensor_starts, axis=1))
 
     def check_gradient(self) -> None:
         self.trainer.check_finite_outputs()  # overflowed outputs: "diverged", not a crash
@@ -256,9 +251,14 @@ class _Loop:
         elif kind == "save":
             self.save(str(command[1]))
         elif kind == "why":
-            self.why_position = max(0, int(command[1]))
-            self.trainer.check_finite_outputs()
-            self.refresh_attention()
+            names = self.focus_names()
+            if names:
+                self.trainer.check_finite_outputs()
+                name, _ = names[self.attend_index % len(names)]
+                last = len(name_tokens(self.trainer.tokenizer, name,
+                                       self.trainer.config.block_size)) - 2
+                self.why_position = min(max(0, int(command[1])), last)
+                self.refresh_why(name)
         elif kind == "gradcheck":
             self.check_gradient()
         elif kind == "health_width":
@@ -302,7 +302,7 @@ class _Loop:
             self.next_due = max(self.next_due, time.monotonic()) + 1.0 / self.pace
         event = self.trainer.train_step()
         if self.pace is not None or event.step % HEALTH_STRIDE == 0 or self.trainer.done:
-            self.record_health()
+            self.health.record(self.trainer)
         self.window_steps += 1
         self.pending.losses.append((event.step, event.loss))
         if self.trainer.done:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numpy_model import LOG_EPS, NumpyGPT
+from .numpy_model import LOG_EPS, NumpyGPT, softmax
 from .readouts import BOS_LABEL, END_LABEL, TokenLoss, TokenStrip
 from .tokenizer import Tokenizer
 
@@ -44,11 +44,6 @@ def sequence_logits(model: NumpyGPT, tokens: list[int]) -> np.ndarray:
     """Logits (len(tokens), V): row i is the prediction after reading tokens[: i + 1]."""
     logits, _ = model._forward(np.array([tokens], dtype=np.intp), keep=False)
     return logits
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def token_strip(model: NumpyGPT, tokenizer: Tokenizer, name: str, source: str, step: int,

@@ -10,8 +10,8 @@ each stage's terms add up exactly (to rounding) to the number the stage before i
     z_c = lm_head[c] · (embedding + Σ_layers attention + MLP)      residual
     attention_l = Σ_heads Σ_j a_j · Wo[:, head] · v_j              attention
 
-The forward pass is recomputed here from the NumPy model's weights, keeping the pieces the
-model's own forward pass adds up and throws away.
+The pieces come from the NumPy model's own forward pass (its tape), which adds them up and
+would otherwise throw them away.
 """
 
 from __future__ import annotations
@@ -20,17 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .numpy_model import RMS_EPS, NumpyGPT
+from .numpy_model import NumpyGPT, softmax
 from .readouts import Term, WhyChain, WhyStage
-from .token_losses import name_tokens, predicted_label, read_label, softmax
+from .token_losses import name_tokens, predicted_label, read_label
 from .tokenizer import Tokenizer
 
 TOP_K = 5
-
-
-def _rmsnorm(x: np.ndarray) -> np.ndarray:
-    mean_square = (x * x).sum(axis=-1, keepdims=True) * (x.shape[-1] ** -1)
-    return x * (1.0 / np.sqrt(mean_square + RMS_EPS))
 
 
 @dataclass(frozen=True)
@@ -50,30 +45,22 @@ class Pieces:
 
 
 def residual_pieces(model: NumpyGPT, inputs: list[int]) -> Pieces:
-    """The forward pass over `inputs` (t ≤ block_size tokens), keeping the last position's
-    parts; the same arithmetic as NumpyGPT._forward."""
+    """The last position's parts, read from the model's own forward pass over `inputs`
+    (t ≤ block_size tokens): its tape keeps each block's inputs, from which the block's
+    additions are recomputed with the forward pass's own products."""
     cfg, w = model.config, model.w
-    t, c, h, d = len(inputs), cfg.n_embed, cfg.n_head, cfg.head_dim
-    x = _rmsnorm(w["wte"][inputs] + w["wpe"][:t])
-    embedding = x[-1].copy()
-    mask = model.causal[:t, :t]
-    scale = np.sqrt(d) ** -1
+    t, c = len(inputs), cfg.n_embed
+    _, tape = model._forward(np.array([inputs], dtype=np.intp), keep=True)
+    _, x0, inverse = tape[0]
+    embedding = (x0 * inverse)[-1]
     attention_out, mlp_out, weights, values = [], [], [], []
-    for i in range(cfg.n_layer):
+    for i, layer in enumerate(tape[1:-1]):
         p = f"blocks.{i}."
-        xn = _rmsnorm(x)
-        q, k, v = (xn @ model.w_qkv[i].T).reshape(t, 3, h, d).transpose(1, 2, 0, 3)
-        att = softmax((q @ k.transpose(0, 2, 1)) * scale + mask)  # (H, t, t)
-        heads = (att @ v).transpose(1, 0, 2).reshape(t, c)
-        added = heads @ w[p + "attn.wo"].T
-        x = x + added
-        hidden = np.maximum(_rmsnorm(x) @ w[p + "mlp_fc1"].T, 0.0)
-        mlp = hidden @ w[p + "mlp_fc2"].T
-        x = x + mlp
-        attention_out.append(added[-1])
-        mlp_out.append(mlp[-1])
-        weights.append(att[:, -1, :])
-        values.append(v.transpose(1, 0, 2).reshape(t, c))
+        v, att, heads, active = layer[5], layer[6], layer[7], layer[12]
+        attention_out.append((heads @ w[p + "attn.wo"].T)[-1])
+        mlp_out.append((active @ w[p + "mlp_fc2"].T)[-1])
+        weights.append(att[0, :, -1, :])  # (H, t): the last query's row in every head
+        values.append(v[0].transpose(1, 0, 2).reshape(t, c))
     return Pieces(embedding, attention_out, mlp_out, weights, values)
 
 

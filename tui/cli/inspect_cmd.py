@@ -98,7 +98,7 @@ class Subject:
 
 
 def _train(args, out: Output) -> Subject:
-    from ...engine.microgpt.grad_health import HealthHistory, tensor_norms, update_ratios
+    from ...engine.microgpt.grad_health import HealthHistory
 
     data = getattr(args, "data", None)
     try:
@@ -111,13 +111,9 @@ def _train(args, out: Output) -> Subject:
     history = HealthHistory(trainer.layout.names) if args.view == "health" else None
     try:
         for _ in range(args.steps):
-            if history is None:
-                trainer.train_step()
-                continue
-            before = np.array(trainer.model.weight_vector())
             trainer.train_step()
-            history.add(trainer.step, tensor_norms(trainer.layout, trainer.adam.last_grad),
-                        update_ratios(trainer.layout, before, trainer.model.weight_vector()))
+            if history is not None:
+                history.record(trainer)
         trainer.check_finite_outputs()
     except TrainingDiverged as error:
         raise CommandFailed(str(error)) from None

@@ -108,6 +108,20 @@ class BaseScreen(JobsMixin, Screen):
 
         return super().call_after_refresh(unless_removed)
 
+    def draw_after_refresh(self, draw) -> None:
+        """Run `draw` once after the next refresh, however often it is asked for before then:
+        a burst of progress reports from a job draws one frame, not one per report."""
+        pending = self.__dict__.setdefault("_draws_pending", set())
+        if draw in pending:
+            return
+        pending.add(draw)
+
+        def run() -> None:
+            pending.discard(draw)
+            draw()
+
+        self.call_after_refresh(run)
+
     def on_screen_resume(self) -> None:
         notes = self.query_one(NotesPanel)
         if getattr(self.app, "notes_shown", False):

@@ -102,7 +102,6 @@ class MatmulScreen(PlaybackMixin, QuestionScreen):
         self.depth = strassen_view.DEFAULT_DEPTH
         self.winograd = False
         self.playback = Playback(self, self._show_tiling)
-        self._render_pending = False
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -243,13 +242,7 @@ class MatmulScreen(PlaybackMixin, QuestionScreen):
             self.query_one("#race-progress", ProgressBar).update(progress=event.fraction)
         else:
             self.book.add(self.race_settings.key, event)
-        if not self._render_pending:  # a burst of reports draws once, after the next refresh
-            self._render_pending = True
-            self.call_after_refresh(self._show_after_progress)
-
-    def _show_after_progress(self) -> None:
-        self._render_pending = False
-        self._show_all()
+        self.draw_after_refresh(self._show_all)
 
     def _race_done(self, count: int) -> None:
         settings = self.race_settings

@@ -77,7 +77,6 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
         self.stepper: view.EventStepper | None = None
         self.book = large.LargeBook()
         self.playback = Playback(self, self._show_steps)
-        self._render_pending = False
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -183,13 +182,7 @@ class MergeSortScreen(PlaybackMixin, QuestionScreen):
         else:
             self.book.add(value)
         self.query_one("#large-progress", ProgressBar).update(progress=self.book.fraction)
-        if not self._render_pending:  # a burst of reports draws once, after the next refresh
-            self._render_pending = True
-            self.call_after_refresh(self._show_after_progress)
-
-    def _show_after_progress(self) -> None:
-        self._render_pending = False
-        self._show_large()
+        self.draw_after_refresh(self._show_large)
 
     def _count_done(self, tasks: int) -> None:
         book = self.book

@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -40,15 +39,10 @@ from ..kit.tabs import tabs_line
 from ..widgets.adam_inspector import AdamInspector
 from ..widgets.attention_map import AttentionMap
 from ..widgets.dataclass_form import DataclassForm, FormError
-from ..widgets.embedding_plot import EmbeddingMap
-from ..widgets.gradcheck_view import GradCheck
-from ..widgets.health_map import HealthGrid
 from ..widgets.loss_chart import LossChart
 from ..widgets.param_table import ParamTable
-from ..widgets.token_strip import TokenStrip
-from ..widgets.why_view import WhyChain
+from .training_readouts import ReadoutPanels
 from .training_view import (
-    STATE_MARKS,
     RunView,
     TrainingForm,
     checkpoint_name_problem,
@@ -62,9 +56,6 @@ from .training_view import (
 PANELS = {"samples": "Samples", "attention": "Attention", "params": "Params", "adam": "Adam",
           "tokens": "Tokens", "why": "Why", "health": "Health", "embed": "Embed",
           "check": "Check"}
-HEALTH_KINDS = ("grad norm", "update/weight")  # the session's order of its two grids
-WHY_HINT = "Why this character? Appears with the first samples."
-CHECK_HINT = "c checks a weight's gradient (pick it: j/k, < >)"
 
 
 def pump_snapshots(session: ProcessSession, job: JobContext) -> None:
@@ -142,9 +133,7 @@ class TrainingScreen(QuestionScreen):
         self.message = ""
         self.overwrite: Path | None = None  # an existing checkpoint a second Ctrl+S overwrites
         self.started_at = time.monotonic()  # when the last run began: its time in the record
-        self.health_grids: tuple | None = None  # the session's two HealthGrids
-        self.health_kind = 0  # which of HEALTH_KINDS the heatmap shows
-        self.health_room = 0  # heatmap columns last asked of the session
+        self.readouts = ReadoutPanels(self, self._send, self._say)
 
     def bench_probe(self) -> dict:
         """What `bench training-speed` reads of this screen through the probe app."""
@@ -167,11 +156,7 @@ class TrainingScreen(QuestionScreen):
                 yield AttentionMap(id="attention")
                 yield ParamTable(id="params")
                 yield AdamInspector(id="adam")
-                yield TokenStrip(id="tokens")
-                yield WhyChain(WHY_HINT, id="why")
-                yield HealthGrid(id="health")
-                yield EmbeddingMap(id="embed")
-                yield GradCheck(CHECK_HINT, id="check")
+                yield from self.readouts.compose()
 
     @property
     def form(self) -> DataclassForm[TrainingForm]:
@@ -205,11 +190,11 @@ class TrainingScreen(QuestionScreen):
             return self.overwrite is not None
         panel = self.query_one(ContentSwitcher).current
         if action == "position":
-            return panel in ("tokens", "why") and self.query_one(TokenStrip).selected is not None
+            return panel in ("tokens", "why") and self.readouts.strip.selected is not None
         if action == "why_stage":
-            return panel == "why" and self.query_one(WhyChain).chain is not None
+            return panel == "why" and self.readouts.why.chain is not None
         if action == "health_kind":
-            return panel == "health" and self.health_grids is not None
+            return panel == "health" and self.readouts.health_grids is not None
         if action == "pace":
             return next_pace(self.run.pace, int(parameters[0])) != self.run.pace  # type: ignore
         if action == "gradcheck":
@@ -266,7 +251,7 @@ class TrainingScreen(QuestionScreen):
             self._render_tabs()
             self.refresh_bindings()  # the panel's own keys come and go with it
             if panel == "health":
-                self.call_after_refresh(self._show_health)
+                self.call_after_refresh(self.readouts.show_health)
 
     def action_next_name(self) -> None:
         run = self.run
@@ -279,18 +264,13 @@ class TrainingScreen(QuestionScreen):
             self.action_panel("attention")
 
     def action_position(self, delta: int) -> None:
-        strip = self.query_one(TokenStrip)
-        strip.move(delta)
-        if self.session is not None and strip.selected is not None:
-            self.session.send(("why", strip.selected_index))
+        self.readouts.move_position(delta)
 
     def action_why_stage(self, delta: int) -> None:
-        self.query_one(WhyChain).step(delta)
+        self.readouts.why.step(delta)
 
     def action_health_kind(self) -> None:
-        self.health_kind = 1 - self.health_kind
-        self._show_health()
-        self._say(f"Heatmap: {HEALTH_KINDS[self.health_kind]} per tensor per step (t switches)")
+        self.readouts.toggle_health_kind()
 
     def action_gradcheck(self) -> None:
         if self.session is None:
@@ -398,7 +378,7 @@ class TrainingScreen(QuestionScreen):
         self.run.restart(spec.config.num_steps)
         self.element = 0
         self.started_at = time.monotonic()
-        self._clear_readouts()
+        self.readouts.clear()
         self.session = session = ProcessSession(replace(spec, pace=self.run.pace))
         self.jobs.start("snapshots", lambda job: pump_snapshots(session, job), keep="all",
                         on_progress=self._apply, on_done=self._session_ended)
@@ -437,7 +417,7 @@ class TrainingScreen(QuestionScreen):
         if snap.adam is not None:
             name, row, col, adam_view = snap.adam
             self.query_one(AdamInspector).show(name, row, col, adam_view, snap.step)
-        self._apply_readouts(snap)
+        self.readouts.apply(snap)
         if snap.message:
             self._say(snap.message, error=snap.state == FAILED)
         elif snap.state == FINISHED != self.run.state:
@@ -452,47 +432,9 @@ class TrainingScreen(QuestionScreen):
         if snap.state == FAILED:
             self._close_session()
 
-    def _apply_readouts(self, snap: Snapshot) -> None:
-        had_strip = self.query_one(TokenStrip).selected is not None
-        if snap.token_strip is not None:
-            self.query_one(TokenStrip).show(snap.token_strip)
-        if snap.why is not None:
-            self.query_one(WhyChain).show(snap.why)
-        if snap.embedding is not None:
-            self.query_one(EmbeddingMap).show(snap.embedding)
-        if snap.gradcheck is not None:
-            check = snap.gradcheck
-            self.query_one(GradCheck).show(check)
-            self._say(f"Gradient check of {check.param}[{check.row},{check.col}]: relative "
-                      f"error {check.rel_error:.1e}", error=check.rel_error >= 1e-5)
-        if snap.health is not None:
-            self.health_grids = snap.health
-            self._show_health()
-        if snap.why is not None and not had_strip:
-            self.refresh_bindings()  # ← → ↓ ↑ now have something to move
-
-    def _clear_readouts(self) -> None:
-        """A new run: the last run's read-outs go (each panel shows its hint until the new
-        run's arrive), and the heatmap's width is asked of the new session."""
-        self.health_grids, self.health_room = None, 0
-        self.query_one(TokenStrip).show(None)
-        self.query_one(WhyChain).show(None)
-        self.query_one(HealthGrid).show(None)
-        self.query_one(EmbeddingMap).show(None)
-        self.query_one(GradCheck).show(None)
-        self.refresh_bindings()
-
-    def _show_health(self) -> None:
-        """The chosen heatmap; asks the session for as many step columns as the panel holds."""
-        if self.health_grids is None:
-            return
-        heatmap = self.query_one(HealthGrid)
-        grid = self.health_grids[self.health_kind]
-        heatmap.show(grid)
-        room = heatmap.room(grid.names) if heatmap.size.width else 0
-        if room and room != self.health_room and self.session is not None:
-            self.health_room = room
-            self.session.send(("health_width", room))
+    def _send(self, command: tuple) -> None:
+        if self.session is not None:
+            self.session.send(command)
 
     # Rendering.
 
@@ -509,10 +451,7 @@ class TrainingScreen(QuestionScreen):
 
     def _render_status(self) -> None:
         run = self.run
-        glyph, colour = STATE_MARKS.get(run.state, ("?", ""))
-        state = Content.assemble((f"{glyph} ", colour), (run.state, "bold"), f" · {run.engine}")
-        self.query_one("#train-status", Static).update(
-            Content("\n").join([state, *map(Content, run.status_lines())]))
+        self.query_one("#train-status", Static).update(run.status_content())
         self.query_one(ProgressBar).update(total=max(1, run.num_steps), progress=run.step)
         self.query_one("#train-rates", Static).update(
             Content.styled("\n".join(run.rate_lines()), "$foreground-muted"))
@@ -525,23 +464,10 @@ class TrainingScreen(QuestionScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._render_tabs)
-        self.call_after_refresh(self._show_health)
+        self.call_after_refresh(self.readouts.show_health)
 
     def _render_samples(self, temperature: float | None = None) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
         shown = temperature if temperature is not None else self.form.text("temperature")
-        chart = self.query_one(LossChart)
-        text.append(f"temperature {shown}", "bold").append("  (+/- re-sample)", "dim")
-        if chart.heldout:
-            step, loss = chart.heldout[-1]
-            text.append(f"\nheld-out loss {loss:.4f} nats/token at step {step:,}")
-        heldout = self.run.focused_heldout
-        if heldout is not None:  # above the samples: the panel may not show all eight
-            text.append("\n▸ ", "bold").append(heldout).append("  (held-out; n next)", "dim")
-        if not self.run.samples:
-            text.append("\n\nSampled names appear here every K steps.", "dim")
-        for index, name in enumerate(self.run.samples):
-            chosen = index == self.run.attend_index
-            text.append("\n▸ " if chosen else "\n  ", "bold" if chosen else "")
-            text.append(name or "(empty)")
-        self.query_one("#samples", Static).update(text)
+        heldout = self.query_one(LossChart).heldout
+        self.query_one("#samples", Static).update(
+            self.run.samples_text(shown, heldout[-1] if heldout else None))

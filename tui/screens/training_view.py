@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from rich.text import Text
+from textual.content import Content
+
 from ...engine.microgpt.checkpoint import CHECKPOINT_NAME
 from ...engine.microgpt.config import Config, ConfigError
 from ...engine.microgpt.session import (
@@ -169,6 +172,31 @@ class RunView:
         loss = f" · loss {self.last_loss:.3f}" if self.last_loss is not None else ""
         return [step + (f" · {format_rate(rate)}/s" if rate else ""), f"ETA {eta}{loss}",
                 f"pace {pace_text(self.pace)}"]
+
+    def status_content(self) -> Content:
+        """The state line (its glyph tells the states apart without colour), then status_lines."""
+        glyph, colour = STATE_MARKS.get(self.state, ("?", ""))
+        state = Content.assemble((f"{glyph} ", colour), (self.state, "bold"), f" · {self.engine}")
+        return Content("\n").join([state, *map(Content, self.status_lines())])
+
+    def samples_text(self, temperature: object, heldout: tuple[int, float] | None) -> Text:
+        """The Samples panel: the temperature, the last held-out loss (step, nats), the focused
+        held-out name (above the samples: the panel may not show all eight), the samples."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"temperature {temperature}", "bold").append("  (+/- re-sample)", "dim")
+        if heldout is not None:
+            step, loss = heldout
+            text.append(f"\nheld-out loss {loss:.4f} nats/token at step {step:,}")
+        if self.focused_heldout is not None:
+            text.append("\n▸ ", "bold").append(self.focused_heldout)
+            text.append("  (held-out; n next)", "dim")
+        if not self.samples:
+            text.append("\n\nSampled names appear here every K steps.", "dim")
+        for index, name in enumerate(self.samples):
+            chosen = index == self.attend_index
+            text.append("\n▸ " if chosen else "\n  ", "bold" if chosen else "")
+            text.append(name or "(empty)")
+        return text
 
     def rate_lines(self) -> list[str]:
         return [f"{engine}: {format_rate(self.measured_rates[engine])} steps/s"

@@ -21,17 +21,10 @@ from ..kit.playback import PLAYBACK_BINDINGS, Playback, PlaybackMixin
 from ..kit.screen import QuestionScreen
 from ..widgets.explanation import ExplanationPanel
 from ..widgets.timeline import Timeline
+from . import url_panels as panels
 from . import url_view as view
-from .url_session import BrowserSlot, SteppedVisit
-
-PLAYBACK_WORDS = {  # the kit's playback keys in this screen's words
-    "playback_toggle": ("Play the steps", False),
-    "playback_step(1)": ("Next step (runs it)", True),
-    "playback_step(-1)": ("Previous step", False),
-    "playback_jump(0)": ("First step", False),
-    "playback_jump(1)": ("Last step", False),
-}
-JOBS = ("visit", "step", "coldwarm", "repeat")
+from .url_panels import PLAYBACK_WORDS
+from .url_session import JOBS, SteppedVisit, VisitState
 
 
 class UrlInput(Input):
@@ -73,30 +66,26 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         *[replace(b, description=PLAYBACK_WORDS[b.action][0], show=PLAYBACK_WORDS[b.action][1])
           for b in PLAYBACK_BINDINGS if b.action in PLAYBACK_WORDS],
     ]
-    HELP_NOTES = (
-        "e edits the URL (Enter visits it, Esc leaves the field); d/D pick a demo of the "
-        "loopback internet (no network needed). Enter visits: every step runs for real. s "
-        "starts a visit that runs one step per n (→); b/← steps back, g/G first/last, Space "
-        "plays. Views: 1 waterfall (the step's facts), 2 certificate chain, 3 HTTP (the bytes "
-        "sent, the headers, HTTP/2 frames), 4 cold vs warm (w runs it), 5 p50/p95 (p runs N "
-        "visits, +/- N). t trusts the demo CA, i skips verification, o the timeout, x forgets "
-        "what the browser kept (the next visit is cold). c stops."
-    )
+    HELP_NOTES = panels.HELP_NOTES
 
     def __init__(self, screen_id: str | None = None) -> None:
         super().__init__(screen_id)
         self.view = "waterfall"
         self.options = view.Options()
-        self.book = view.Book()
+        self.state = VisitState()  # the visit on show, the book, the browser, a job's words
         self.demo = None  # the loopback internet, once started
         self.demo_names: list[str] = []
         self.demo_index = 0
-        self.browsers = BrowserSlot()
-        self.stepper: view.VisitStepper | None = None
-        self.stepped: SteppedVisit | None = None  # a visit run one step per `n`
-        self.running = ""  # what a job is doing, for the status line
         self.playback = Playback(self, self._show_steps, speeds=(1,), per_tick=lambda _: 1,
                                  tick_seconds=0.4)
+
+    @property
+    def stepper(self) -> view.VisitStepper | None:
+        return self.state.stepper
+
+    @property
+    def book(self) -> view.Book:
+        return self.state.book
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -130,12 +119,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def on_unmount(self) -> None:
-        # A job still reading from the browser's sockets closes them itself when it sees the
-        # cancel (two threads must never share a TLS connection); an idle browser closes here.
-        owner_busy = any(self.jobs.running(name) for name in ("visit", "step"))
-        self.jobs.cancel_all()
-        if not owner_busy:
-            self.browsers.close()
+        self.state.release(self.jobs)
         if self.demo is not None:
             self.demo.stop()
 
@@ -160,22 +144,10 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         allowed = super().check_action(action, parameters)
         if not allowed:
             return allowed
-        busy = any(self.jobs.running(name) for name in JOBS)
-        if action == "cancel":
-            return busy or (self.stepper is not None and not self.stepper.finished)
-        if action in ("visit", "step_visit", "cold_warm", "repeat"):
-            return not busy or action == "visit"
-        if action == "demo":
-            return bool(self.demo_names)
-        if action == "trust":
-            return self.demo is not None and view.is_demo_url(self.typed)
-        if action == "forget":
-            return not busy
-        if action == "repeats":
-            return self.view == "percentiles" and not busy
-        if action.startswith("playback_"):
-            return self.stepper is not None and self.view == "waterfall"
-        return allowed
+        mine = view.key_allowed(
+            action, busy=any(self.jobs.running(name) for name in JOBS), stepper=self.stepper,
+            view=self.view, demo=self.demo, demo_names=self.demo_names, typed=lambda: self.typed)
+        return allowed if mine is None else mine
 
     def action_edit(self) -> None:
         self.query_one("#url-input", UrlInput).focus()
@@ -198,8 +170,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
     def action_view(self, name: str) -> None:
         self.view = name
         self.query_one("#url-views", ContentSwitcher).current = f"view-{name}"
-        self.refresh_bindings()
-        self._show_all()
+        self._redraw()
 
     def action_next_view(self) -> None:
         self.action_view(view.VIEWS[(view.VIEWS.index(self.view) + 1) % len(view.VIEWS)])
@@ -221,7 +192,7 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         self._show_all()
 
     def action_forget(self) -> None:
-        self.browsers.forget()
+        self.state.browsers.forget()
         self.notify("The browser forgot its connections and caches: the next visit is cold.",
                     timeout=4)
 
@@ -232,163 +203,108 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
         return self.query_one("#url-input", UrlInput).value
 
     def _browser(self, fresh: bool = False):
-        return self.browsers.get(self.typed, self.options, self.demo, fresh)
-
-    def _stop_jobs(self) -> None:
-        for name in JOBS:
-            if self.jobs.running(name):
-                self.jobs.cancel(name)
-                if name in ("visit", "step"):  # the screen's browser: the job closes it
-                    self.browsers.drop()
-        if self.stepped is not None:
-            if self.stepped.running and self.stepper is not None:
-                self.stepper.finish()  # a visit stepped through ends here: nothing more to run
-            self.stepped.stop()
-            self.stepped = None
+        return self.state.browsers.get(self.typed, self.options, self.demo, fresh)
 
     def action_visit(self) -> None:
-        self._stop_jobs()
+        self.state.stop_jobs(self.jobs)
         browser = self._browser()
-        self.book.visit = None
-        self.stepper = view.VisitStepper(live=True)
-        self.playback.attach(self.stepper)
-        self.running = f"visiting {self.typed}"
+        self.playback.attach(self.state.begin(view.VisitStepper(live=True),
+                                              f"visiting {self.typed}"))
         self.jobs.start("visit", view.visit_work(self.typed, browser),
-                        on_progress=self._step_arrived, on_done=self._visit_done,
+                        on_progress=self._step_arrived, on_done=self._finish_visit,
                         keep="all")
-        self._after_start()
+        self._redraw()
 
     def _step_arrived(self, step) -> None:
-        if self.stepper is not None:
-            self.stepper.add(step)
+        if self.state.arrived(step):
             self._show_steps()
 
-    def _visit_done(self, visit) -> None:
-        self.running = ""
-        self._finish_visit(visit)
-
     def _finish_visit(self, visit) -> None:
-        self.book.visit = visit
-        self.book.visits_done += 1
-        if self.stepper is not None:
-            self.stepper.finish()
-        self.app.record_run("url", f"url: {visit.typed} — " + (
-            f"{visit.total * 1e3:.1f} ms" if visit.ok else visit.error), ok=visit.ok,
-            total_ms=round(visit.total * 1e3, 3))
-        self.refresh_bindings()
-        self._show_all()
+        self.state.finish(visit)
+        self.app.record_run("url", panels.record_line(visit), ok=visit.ok,
+                            total_ms=round(visit.total * 1e3, 3))
+        self._redraw()
 
     def action_step_visit(self) -> None:
-        self._stop_jobs()
-        self.stepped = SteppedVisit(self.typed, self._browser())
-        self.book.visit = None
-        self.stepper = view.VisitStepper(advance=self._run_next_step)
-        self.playback.attach(self.stepper)
-        self.stepper.seek(1)  # the first step (parse) runs at once
-        self._after_start()
+        self.state.stop_jobs(self.jobs)
+        self.state.stepped = SteppedVisit(self.typed, self._browser())
+        stepper = self.state.begin(view.VisitStepper(advance=self._run_next_step))
+        self.playback.attach(stepper)
+        stepper.seek(1)  # the first step (parse) runs at once
+        self._redraw()
 
     def _run_next_step(self) -> None:
-        stepped = self.stepped
+        stepped = self.state.stepped
         if stepped is None or stepped.steps is None:
             return
-        self.running = "running the next step"
+        self.state.running = "running the next step"
         self.jobs.start("step", view.step_work(stepped.steps, stepped.browser),
-                        on_done=self._step_done,
-                        on_failed=self._step_failed, expected=(Exception,))
+                        on_done=self._step_done, on_failed=self._step_failed,
+                        expected=(Exception,))
         self.refresh_bindings()
         self._show_status()
 
     def _step_done(self, step) -> None:
-        self.running = ""
-        stepper = self.stepper
-        if stepper is None:
-            return
-        if step is None:
-            stepper.finish()
-            if self.stepped is not None:
-                visit, self.stepped = self.stepped.visit, None
-                self._finish_visit(visit)
-            return
-        stepper.add(step)  # after a failed step, the next `n` ends the visit
-        self.refresh_bindings()
-        self._show_all()
+        outcome = self.state.step_done(step)
+        if outcome is True:
+            self._redraw()
+        elif outcome is not False:
+            self._finish_visit(outcome)
 
     def _step_failed(self, error: BaseException) -> None:
-        self.running = ""
-        self.stepped = None
-        if self.stepper is not None:
-            self.stepper.finish()
+        self.state.stopped(stepped_too=True)
         self.notify(f"The step failed: {error}", severity="error", timeout=8)
         self._show_all()
 
     def action_cold_warm(self) -> None:
-        self._stop_jobs()
-        self.book.compare = []
-        self._start_series("coldwarm", "cold, warm, new connection…",
-                           view.cold_warm_work(self.typed, self._browser(fresh=True)),
-                           self._compare_arrived, "compare")
-
-    def _compare_arrived(self, visit) -> None:
-        self.book.compare.append(visit)
-        self._show_compare()
+        self._start_series("coldwarm")
 
     def action_repeat(self) -> None:
-        self._stop_jobs()
-        self.book.repeats, self.book.repeats_wanted = [], self.options.repeats
-        self._start_series("repeat", f"{self.options.repeats} visits…",
-                           view.repeat_work(self.typed, self._browser(fresh=True),
-                                            self.options.repeats),
-                           self._repeat_arrived, "repeats")
+        self._start_series("repeat")
 
-    def _repeat_arrived(self, visit) -> None:
-        self.book.repeats.append(visit)
-        self.running = f"visit {len(self.book.repeats)}/{self.book.repeats_wanted}"
-        self._show_percentiles()
+    def _start_series(self, name: str) -> None:
+        """Cold/warm or N repeats: visits arrive one by one (the state keeps them); the view
+        that shows them comes forward."""
+        self.state.stop_jobs(self.jobs)
+        running, work, wanted = view.series_work(name, self.typed, self._browser(fresh=True),
+                                                 self.options.repeats)
 
-    def _start_series(self, name: str, running: str, work, arrived, field: str) -> None:
-        """Cold/warm or N repeats: visits arrive one by one; the result replaces `book.field`.
-        The view that shows them comes forward."""
+        def arrived(visit) -> None:
+            self.state.series_arrived(name, visit)
+            (self._show_compare if name == "coldwarm" else self._show_percentiles)()
+
         def done(visits) -> None:
-            self.running = ""
-            setattr(self.book, field, list(visits))
-            self.refresh_bindings()
-            self._show_all()
+            self.state.series_done(name, visits)
+            self._redraw()
 
-        self.running = running
+        self.state.begin_series(name, running, wanted)
         self.jobs.start(name, work, on_progress=arrived, on_done=done, keep="all")
-        shown = {"coldwarm": "coldwarm", "repeat": "percentiles"}[name]
+        shown = view.SERIES_VIEWS[name]
         if self.view != shown:
             self.action_view(shown)
-        self._after_start()
+        self._redraw()
 
     def action_cancel(self) -> None:
-        self._stop_jobs()
-        self.running = ""
-        if self.stepper is not None:
-            self.stepper.finish()
+        self.state.stop_jobs(self.jobs)
+        self.state.stopped()
         self.notify("Stopped: what ran so far is kept.", timeout=3)
-        self.refresh_bindings()
-        self._show_all()
+        self._redraw()
 
     def show_visit(self, visit) -> None:
         """Show a finished visit, every step (one recorded earlier, or a test's)."""
-        self._stop_jobs()
-        self.stepper = view.VisitStepper()
-        for step in visit.steps:
-            self.stepper.add(step)
-        self.playback.attach(self.stepper)
-        self.book.visit = visit
-        self.refresh_bindings()
-        self._show_all()
+        self.state.stop_jobs(self.jobs)
+        self.playback.attach(self.state.replay(visit))
+        self._redraw()
 
-    def _after_start(self) -> None:
+    def _redraw(self) -> None:
+        """The keys that work and every panel, after the state changed."""
         self.refresh_bindings()
         self._show_all()
 
     # -- drawing ----------------------------------------------------------------------------
 
     def _show_all(self) -> None:
-        self.query_one("#url-tabs", Static).update(view.tabs_line(self.view))
+        self.query_one("#url-tabs", Static).update(panels.tabs_line(self.view))
         self._show_options()
         self._show_steps()
         self._show_compare()
@@ -396,10 +312,10 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def _show_options(self) -> None:
         self.query_one("#url-options", Static).update(
-            view.options_line(self.options, self.demo, self.typed))
+            panels.options_line(self.options, self.demo, self.typed))
 
     def _show_steps(self) -> None:
-        shown = view.step_views(self.stepper)
+        shown = panels.step_views(self.stepper)
         waterfall = self.query_one("#url-waterfall", Timeline)
         waterfall.display = shown.waterfall is not None
         if shown.waterfall is not None:
@@ -411,16 +327,16 @@ class UrlScreen(PlaybackMixin, QuestionScreen):
 
     def _show_compare(self) -> None:
         self.query_one("#url-coldwarm", Static).update(
-            view.compare_text(self.book.compare, self.jobs.running("coldwarm")))
+            panels.compare_text(self.book.compare, self.jobs.running("coldwarm")))
 
     def _show_percentiles(self) -> None:
         wanted = self.book.repeats_wanted or self.options.repeats
         self.query_one("#url-percentiles", Static).update(
-            view.percentiles_text(self.book, self.jobs.running("repeat"), wanted))
+            panels.percentiles_text(self.book, self.jobs.running("repeat"), wanted))
 
     def _show_status(self) -> None:
-        visit = self.book.visit
         self.query_one("#url-status", Static).update(
-            view.status_text(self.stepper, visit, self.running, self.playback.status("step")))
+            panels.status_text(self.stepper, self.book.visit, self.state.running,
+                               self.playback.status("step")))
         self.query_one("#url-explain", ExplanationPanel).show(
-            view.explanation(self.stepper, self.view))
+            panels.explanation(self.stepper, self.view))

@@ -16,11 +16,6 @@ EMPTY_HINT = "A weight's gradient check appears once a model exists."
 TOLERANCE = readouts.GRADCHECK_TOLERANCE
 
 
-def relative_error(a: float, b: float) -> float:
-    """|a − b| / max(|a|, |b|, 1e-12), as readouts.GradCheck.rel_error."""
-    return abs(a - b) / max(abs(a), abs(b), 1e-12)
-
-
 def fit_names(names: tuple[str, ...], width: int) -> str:
     """As many whole names as fit `width`, then how many were left out."""
     out = ""
@@ -92,7 +87,8 @@ class GradCheck(Widget):
             out.append(f"  {how}\n" if wide else "\n", "dim")
         checks = [("scalar vs diff", check.rel_error)]
         if height >= 10:
-            checks.append(("numpy vs diff", relative_error(check.numpy_grad, check.numeric_grad)))
+            numpy_error = readouts.relative_error(check.numpy_grad, check.numeric_grad)
+            checks.append(("numpy vs diff", numpy_error))
         for label, error in checks:
             ok = error < TOLERANCE
             out.append(f" {label:<16}", label_style)
